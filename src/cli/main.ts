@@ -1,3 +1,118 @@
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+// `net-test` command line: parsing only; the work happens in src/host.
+import { Command, CommanderError } from 'commander';
+import { Exit, InfraError, UsageError } from '../host/errors.js';
+import { run, type RunOptions } from '../host/run.js';
+import { doctor } from '../host/doctor.js';
+
+const EXAMPLES = `
+Examples:
+  net-test run suite/ping.test.ts            boot the kernel, run one TS test, report
+  net-test run ./check.sh ./check.py -- -v   run two executables, passing -v to each
+  net-test run --kernel ~/linux/linux --timeout 60 t.test.ts
+  net-test run -v --out /var/tmp/run1 t.sh   stream the console, keep the run directory
+  net-test shell                             root shell in the guest (eth0, eth1 up to you)
+
+Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
+             4 timeout, 5 infrastructure failure (VM did not boot, guest lost).`;
+
+interface VmFlags {
+  kernel?: string;
+  mem: string;
+  timeout: string;
+  taps: string;
+  hostNet?: boolean;
+  out?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  failOnWarn?: boolean;
+  cmdline: string[];
+  shell?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
+
+function vmOptions(c: Command): Command {
+  return c
+    .option('--kernel <file>', 'UML kernel to boot (default: ./linux in a kernel build dir, else /usr/bin/linux.uml)')
+    .option('--mem <size>', 'guest memory', '512M')
+    .option('--timeout <seconds>', 'seconds each test may run before the VM is killed (exit 4)', '300')
+    .option('--taps <n>', 'tap NICs: host <user>TAP0.. <-> guest eth0..', '2')
+    .option('--host-net', "put the taps in the caller's network namespace (needs root) instead of a private one")
+    .option('--out <dir>', 'keep the run directory (console log, output, results) in DIR')
+    .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collect, [])
+    .option('--fail-on-warn', 'treat kernel WARNINGs (and hung-task/RCU-stall reports) as crashes')
+    .option('-v, --verbose', 'stream the kernel console to stderr')
+    .option('-q, --quiet', "print only the verdicts, not the tests' output");
+}
+
+function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolean): RunOptions {
+  return {
+    tests,
+    args,
+    kernel: f.kernel,
+    mem: f.mem,
+    timeout: Number(f.timeout),
+    taps: Number(f.taps),
+    hostNet: f.hostNet === true,
+    out: f.out,
+    verbose: f.verbose === true,
+    quiet: f.quiet === true,
+    failOnWarn: f.failOnWarn === true,
+    cmdline: f.cmdline,
+    shell,
+    cwd: process.cwd(),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // Everything after the first "--" goes to the tests, untouched by option parsing.
+  const dash = argv.indexOf('--');
+  const testArgs = dash >= 0 ? argv.slice(dash + 1) : [];
+  const ours = dash >= 0 ? argv.slice(0, dash) : argv;
+  let result: Promise<number> = Promise.resolve(Exit.pass);
+
+  const program = new Command('net-test')
+    .description('Black-box tests of Linux kernel networking in user-mode Linux')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .addHelpText('after', EXAMPLES);
+
+  vmOptions(program.command('run').description('boot the kernel and run tests (any executable, or .ts/.js with node:test)'))
+    .argument('<tests...>', 'test files')
+    .option('--shell', 'open a root shell in the guest after the tests')
+    .addHelpText('after', EXAMPLES)
+    .action((tests: string[], f: VmFlags) => {
+      result = run(toRunOptions(tests, testArgs, f, f.shell === true));
+    });
+
+  vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags) => {
+    result = run(toRunOptions([], [], f, true));
+  });
+
+  program
+    .command('doctor')
+    .description('check every prerequisite and say how to fix what is missing')
+    .action(() => {
+      result = Promise.resolve(doctor());
+    });
+
+  try {
+    await program.parseAsync(ours, { from: 'user' });
+    return await result;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return Exit.pass; // --help, --version
+      return Exit.usage;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`net-test: ${e.message}\n`);
+      return Exit.usage;
+    }
+    if (e instanceof InfraError) {
+      process.stderr.write(`net-test: ${e.message}\n`);
+      return Exit.infra;
+    }
+    process.stderr.write(`net-test: internal error: ${e instanceof Error ? e.message : String(e)} (please report this)\n`);
+    return Exit.infra;
+  }
 }

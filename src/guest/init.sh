@@ -1,0 +1,140 @@
+#!/bin/sh
+# net-test guest init: PID 1 inside the UML guest.
+#
+# POSIX sh on purpose: a process start costs milliseconds in UML and Node costs ~0.5 s, so init
+# starts as few processes as it can (one `mount -a` for every mount, no loops that fork).
+#
+# Contract with the host (src/host/vm/plan.ts writes plan.sh, src/host/run.ts reads the rest):
+#   NET_TEST_RUNDIR  host path of the run directory (kernel command line -> init environment)
+#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_COUNT, NT_CWD, NT_PATH, NT_MODDIR,
+#                    nt_test_<i> functions that run test i
+#   /dev/ttyS0       test output (host fd 3), /dev/ttyS1 control lines (host fd 4):
+#                    "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
+#   status-<i>       exit status of test i, in the run directory
+#   /proc/exitcode   UML's own exit code: the last test's status, a second channel
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+
+ctl() { echo "nt:$*" >/dev/ttyS1 2>/dev/null || echo "nt:$*" >/dev/console; }
+die() {
+	ctl "error $*"
+	echo "net-test init: $*" >/dev/console
+	echo o >/proc/sysrq-trigger
+	poweroff -f
+	exit 1
+}
+
+mount -t proc proc /proc || die "cannot mount /proc"
+[ -n "$NET_TEST_RUNDIR" ] || die "NET_TEST_RUNDIR missing from the kernel command line"
+. "$NET_TEST_RUNDIR/plan.sh" || die "cannot read $NET_TEST_RUNDIR/plan.sh"
+
+# --- Modules: distribution UML kernels keep theirs in /usr/lib/uml/modules/<version>, where
+# modprobe does not look. A symlink tree plus a wrapper fixes both modprobe(8) and the kernel's
+# own requests (/proc/sys/kernel/modprobe).
+N=/tmp/.nt
+mount -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
+mkdir -p $N/bin $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w
+if [ -n "$NT_MODDIR" ]; then
+	mkdir -p $N/modules/lib/modules
+	ln -s "$NT_MODDIR" "$N/modules/lib/modules/$(uname -r)"
+	printf '#!/bin/sh\nexec /sbin/modprobe -d /.nt/modules "$@"\n' >$N/bin/modprobe
+	chmod 0755 $N/bin/modprobe
+	# Until pivot_root the tree lives under /tmp; the kernel's requests go through the
+	# wrapper's final path, so point the kernel at it only after the switch.
+	grep -q overlay /proc/filesystems || /sbin/modprobe -d $N/modules overlay 2>/dev/null
+fi
+
+# --- The new root: a tmpfs whose top-level directories are read-only views of the host's,
+# with copy-on-write overlays where a userland writes (/etc, /var, /root) and the whole host
+# root at /host. One fstab, one mount(8) process.
+OVL=1
+grep -q overlay /proc/filesystems || OVL=0
+links=
+{
+	echo "none /tmp/host hostfs ro,X-mount.mkdir,/ 0 0"
+	for e in /* /.[!.]*; do
+		[ -e "$e" ] || [ -L "$e" ] || continue
+		n=${e#/}
+		case $n in
+		proc | sys | dev | run | tmp | host | .nt | lost+found) continue ;;
+		esac
+		if [ -L "$e" ]; then
+			links="$links $e"
+		elif [ -d "$e" ]; then
+			case $n in
+			etc | var | root)
+				if [ $OVL = 1 ]; then
+					echo "overlay /tmp/$n overlay X-mount.mkdir,lowerdir=/tmp/host/$n,upperdir=$N/$n/u,workdir=$N/$n/w 0 0"
+				else
+					echo "tmpfs /tmp/$n tmpfs X-mount.mkdir,mode=0755 0 0"
+				fi
+				;;
+			*) echo "/tmp/host/$n /tmp/$n none bind,X-mount.mkdir 0 0" ;;
+			esac
+		fi
+	done
+	echo "proc /tmp/proc proc X-mount.mkdir 0 0"
+	echo "sysfs /tmp/sys sysfs X-mount.mkdir 0 0"
+	echo "devtmpfs /tmp/dev devtmpfs X-mount.mkdir 0 0"
+	echo "devpts /tmp/dev/pts devpts X-mount.mkdir,gid=5,mode=620,ptmxmode=666 0 0"
+	echo "tmpfs /tmp/dev/shm tmpfs X-mount.mkdir,mode=1777 0 0"
+	echo "cgroup2 /tmp/sys/fs/cgroup cgroup2 nofail 0 0"
+	echo "bpf /tmp/sys/fs/bpf bpf nofail,X-mount.mkdir 0 0"
+	echo "tmpfs /tmp/run tmpfs X-mount.mkdir,mode=0755 0 0"
+	echo "none /tmp/run/net-test hostfs X-mount.mkdir,$NET_TEST_RUNDIR 0 0"
+	echo "tmpfs /tmp/tmp tmpfs X-mount.mkdir,mode=1777 0 0"
+} >$N/fstab
+# Top-level symlinks (bin -> usr/bin on merged-/usr systems) are copied as they are.
+[ -n "$links" ] && cp -P $links /tmp/
+mount -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
+if [ $OVL = 0 ]; then
+	# No overlayfs in this kernel: copy what a userland needs to write.
+	cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
+	cp -a /tmp/host/root/. /tmp/root/ 2>/dev/null
+	mkdir -p /tmp/var/tmp /tmp/var/lib /tmp/var/log /tmp/var/cache
+fi
+
+cd /tmp && pivot_root . .nt/old || die "pivot_root failed"
+cd /
+umount -l /.nt/old
+[ -n "$NT_MODDIR" ] && echo /.nt/bin/modprobe >/proc/sys/kernel/modprobe
+
+# --- Kernel knobs a test machine wants. Files under /proc/sys written by the shell: no forks.
+echo "$NT_HOSTNAME" >/proc/sys/kernel/hostname
+echo "$NT_HOSTNAME" >/etc/hostname 2>/dev/null
+echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
+# IPv6 may be a module: load it now so ::1 exists and its sysctls can be set.
+[ -d /proc/sys/net/ipv6 ] || PATH="/.nt/bin:$PATH" modprobe ipv6 2>/dev/null
+for f in /proc/sys/net/ipv6/conf/all/use_tempaddr /proc/sys/net/ipv6/conf/default/use_tempaddr; do
+	[ -w $f ] && echo 0 >$f
+done
+# tun may be a module: a static node lets the first open load it on demand.
+[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
+# Host-supplied randomness: mixed into the pool. UML's hw_random (host /dev/random) credits it.
+[ -r /run/net-test/seed ] && cat /run/net-test/seed >/dev/urandom
+ip link set lo up
+export PATH="/.nt/bin:$NT_PATH" HOME=/root NET_TEST=1 NET_TEST_RUNDIR=/run/net-test
+cd "$NT_CWD" 2>/dev/null || cd /
+
+ctl ready
+stty -F /dev/ttyS0 raw -echo 2>/dev/null
+i=1
+rc=0
+while [ $i -le "$NT_COUNT" ]; do
+	ctl "start $i"
+	"nt_test_$i" </dev/null >/dev/ttyS0 2>&1
+	rc=$?
+	echo $rc >/run/net-test/status-$i
+	ctl "end $i $rc"
+	i=$((i + 1))
+done
+if [ "$NT_MODE" = shell ]; then
+	echo "net-test: root shell in the guest; exit or Ctrl-D powers off." >/dev/tty0
+	setsid -c sh -l </dev/tty0 >/dev/tty0 2>&1
+fi
+sync
+echo $rc >/proc/exitcode
+ctl done
+echo o >/proc/sysrq-trigger
+poweroff -f

@@ -1,0 +1,80 @@
+// A tolerant TAP/KTAP reader: node:test's TAP reporter output, kselftest scripts, KTAP from the
+// kernel. Unknown lines are ignored, indentation gives nesting (4 spaces or a tab per level, as
+// node and KTAP both use), and a missing plan is not an error.
+
+export type CaseStatus = 'pass' | 'fail' | 'skip' | 'todo';
+
+export interface TestCase {
+  name: string;
+  status: CaseStatus;
+  /** SKIP/TODO reason or the failure's first diagnostic line. */
+  detail?: string;
+  children: TestCase[];
+}
+
+const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(SKIP|TODO)\b\s*(.*))?$/i;
+
+function depth(line: string): number {
+  const m = /^[ \t]*/.exec(line)![0];
+  let d = 0;
+  for (const c of m) d += c === '\t' ? 4 : 1;
+  return Math.floor(d / 4);
+}
+
+export function parseTap(text: string): TestCase[] {
+  // Cases at each depth collected until their parent's result line arrives (TAP prints children first).
+  const pending: TestCase[][] = [[]];
+  let lastAtDepth: TestCase | undefined;
+  for (const raw of text.split('\n')) {
+    const d = depth(raw);
+    const line = raw.trim();
+    const m = RESULT.exec(line);
+    if (!m) {
+      // First "error:"/"message:" line of a YAML block explains a failure.
+      if (lastAtDepth && lastAtDepth.status === 'fail' && !lastAtDepth.detail) {
+        const e = /^(?:error|message):\s*(?:\|-?)?\s*['"]?(.*?)['"]?$/.exec(line);
+        if (e && e[1]) lastAtDepth.detail = e[1];
+      }
+      continue;
+    }
+    while (pending.length <= d + 1) pending.push([]);
+    const directive = m[4]?.toUpperCase();
+    const status: CaseStatus = directive === 'SKIP' ? 'skip' : directive === 'TODO' ? 'todo' : m[1] === 'ok' ? 'pass' : 'fail';
+    const c: TestCase = { name: m[3]?.trim() ?? '', status, children: pending[d + 1] ?? [] };
+    if (m[5]) c.detail = m[5].trim();
+    pending[d + 1] = [];
+    pending[d]!.push(c);
+    lastAtDepth = c;
+  }
+  return pending[0] ?? [];
+}
+
+export interface Counts {
+  pass: number;
+  fail: number;
+  skip: number;
+}
+
+/** Counts leaf cases (a suite counts through its children). */
+export function countCases(cases: TestCase[]): Counts {
+  const c: Counts = { pass: 0, fail: 0, skip: 0 };
+  const walk = (list: TestCase[]) => {
+    for (const t of list) {
+      if (t.children.length > 0) walk(t.children);
+      else if (t.status === 'fail') c.fail++;
+      else if (t.status === 'skip' || t.status === 'todo') c.skip++;
+      else c.pass++;
+    }
+  };
+  walk(cases);
+  return c;
+}
+
+/** Failing leaf cases as "suite > case" paths. */
+export function failures(cases: TestCase[], prefix = ''): { name: string; detail?: string }[] {
+  return cases.flatMap((t) => {
+    const name = prefix ? `${prefix} > ${t.name}` : t.name;
+    if (t.children.length > 0) return failures(t.children, name);
+    return t.status === 'fail' ? [{ name, ...(t.detail ? { detail: t.detail } : {}) }] : [];
+  });
+}

@@ -1,0 +1,101 @@
+// Turns test paths into what the guest runs: executables as they are, .ts/.js bundled with
+// esbuild into one .mjs in the run directory so the guest's Node touches one file.
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { UsageError } from '../errors.js';
+
+export interface TestFile {
+  /** As the user wrote it. */
+  display: string;
+  /** Absolute host path. */
+  path: string;
+  kind: 'node' | 'exec';
+}
+
+const NODE_EXT = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+/** Validates test paths before anything boots. */
+export function resolveTests(paths: string[], cwd: string): TestFile[] {
+  if (paths.length === 0) throw new UsageError('no test given (usage: net-test run TEST [TEST...] [-- ARGS])');
+  return paths.map((p) => {
+    const path = resolve(cwd, p);
+    if (!existsSync(path)) throw new UsageError(`test not found: ${p}`);
+    if (!statSync(path).isFile()) throw new UsageError(`test is not a file: ${p}`);
+    if (NODE_EXT.has(extname(path))) return { display: p, path, kind: 'node' };
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      throw new UsageError(`test is not executable: ${p} (chmod +x ${p}, or give it a .ts/.js name)`);
+    }
+    return { display: p, path, kind: 'exec' };
+  });
+}
+
+/** Host path as the guest sees it: the host root is mounted read-only at /host. */
+export const guestPath = (hostPath: string): string => `/host${hostPath}`;
+
+/** Packages with native code cannot be bundled; they are imported from the host's copy. */
+function isNative(pkgDir: string): boolean {
+  if (existsSync(join(pkgDir, 'binding.gyp'))) return true;
+  try {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name?: string; gypfile?: boolean };
+    return pkg.gypfile === true || pkg.name === 'koffi';
+  } catch {
+    return false;
+  }
+}
+
+function packageDir(resolved: string, spec: string): string {
+  const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+  const marker = `/node_modules/${name}/`;
+  const at = resolved.lastIndexOf(marker);
+  return at >= 0 ? resolved.slice(0, at + marker.length - 1) : dirname(resolved);
+}
+
+const nativeExternal: Plugin = {
+  name: 'net-test-native-external',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return undefined;
+      let resolved: string;
+      try {
+        resolved = createRequire(join(args.resolveDir, 'x.js')).resolve(args.path);
+      } catch {
+        return undefined; // let esbuild report it
+      }
+      if (!resolved.startsWith('/') || !isNative(packageDir(resolved, args.path))) return undefined;
+      return { path: guestPath(resolved), external: true };
+    });
+  },
+};
+
+/** Bundles a .ts/.js test to `outFile`; a compile error is a usage error with esbuild's message. */
+export async function bundleTest(t: TestFile, outFile: string): Promise<void> {
+  try {
+    await build({
+      entryPoints: [t.path],
+      outfile: outFile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [nativeExternal],
+      // Bundled CommonJS code may call require(): give the ESM bundle one.
+      banner: { js: "import { createRequire as __ntCreateRequire } from 'node:module'; const require = __ntCreateRequire(import.meta.url);" },
+    });
+  } catch (e) {
+    const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors;
+    const first = errs?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+    throw new UsageError(`cannot bundle ${t.display}: ${where}${first?.text ?? String(e)}`);
+  }
+}
+
+export function bundleName(index: number, t: TestFile): string {
+  return `test-${index}-${basename(t.path).replace(/\.[^.]+$/, '')}.mjs`;
+}
