@@ -6,7 +6,8 @@
 #
 # Contract with the host (src/host/vm/plan.ts writes plan.sh, src/host/run.ts reads the rest):
 #   NET_TEST_RUNDIR  host path of the run directory (kernel command line -> init environment)
-#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_COUNT, NT_CWD, NT_PATH, NT_MODDIR,
+#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_COUNT, NT_CWD,
+#                    NT_PATH, NT_MODDIR, NT_ROOTLESS,
 #                    nt_test_<i> functions that run test i
 #   /dev/ttyS0       test output (host fd 3), /dev/ttyS1 control lines (host fd 4):
 #                    "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
@@ -25,15 +26,24 @@ die() {
 	exit 1
 }
 
-mount -t proc proc /proc || die "cannot mount /proc"
 [ -n "$NET_TEST_RUNDIR" ] || die "NET_TEST_RUNDIR missing from the kernel command line"
 . "$NET_TEST_RUNDIR/plan.sh" || die "cannot read $NET_TEST_RUNDIR/plan.sh"
+# Rootless runs (UML in a user namespace): hostfs shows the host's root-owned files as owned by
+# the overflow uid, so set-uid mount(8) would drop us to "nobody". Use a copy without the bit
+# (devtmpfs is the one writable place this early) and mount the host nosuid.
+MOUNT=mount UMOUNT=umount SUID=
+if [ "$NT_ROOTLESS" = 1 ]; then
+	cp /bin/mount /dev/.nt-mount && cp /bin/umount /dev/.nt-umount && chmod 0755 /dev/.nt-mount /dev/.nt-umount ||
+		die "cannot copy mount(8) to /dev (is CONFIG_DEVTMPFS_MOUNT set?)"
+	MOUNT=/dev/.nt-mount UMOUNT=/dev/.nt-umount SUID=,nosuid
+fi
+$MOUNT -t proc proc /proc || die "cannot mount /proc"
 
 # --- Modules: distribution UML kernels keep theirs in /usr/lib/uml/modules/<version>, where
 # modprobe does not look. A symlink tree plus a wrapper fixes both modprobe(8) and the kernel's
 # own requests (/proc/sys/kernel/modprobe).
 N=/tmp/.nt
-mount -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
+$MOUNT -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
 mkdir -p $N/bin $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w
 if [ -n "$NT_MODDIR" ]; then
 	mkdir -p $N/modules/lib/modules
@@ -52,7 +62,7 @@ OVL=1
 grep -q overlay /proc/filesystems || OVL=0
 links=
 {
-	echo "none /tmp/host hostfs ro,X-mount.mkdir,/ 0 0"
+	echo "none /tmp/host hostfs ro$SUID,X-mount.mkdir,/ 0 0"
 	for e in /* /.[!.]*; do
 		[ -e "$e" ] || [ -L "$e" ] || continue
 		n=${e#/}
@@ -64,13 +74,14 @@ links=
 		elif [ -d "$e" ]; then
 			case $n in
 			etc | var | root)
-				if [ $OVL = 1 ]; then
+				# A rootless run cannot read the host's /root: it gets an empty one.
+				if [ $OVL = 1 ] && ! [ "$n$NT_ROOTLESS" = root1 ]; then
 					echo "overlay /tmp/$n overlay X-mount.mkdir,lowerdir=/tmp/host/$n,upperdir=$N/$n/u,workdir=$N/$n/w 0 0"
 				else
 					echo "tmpfs /tmp/$n tmpfs X-mount.mkdir,mode=0755 0 0"
 				fi
 				;;
-			*) echo "/tmp/host/$n /tmp/$n none bind,X-mount.mkdir 0 0" ;;
+			*) echo "/tmp/host/$n /tmp/$n none bind$SUID,X-mount.mkdir 0 0" ;;
 			esac
 		fi
 	done
@@ -87,7 +98,7 @@ links=
 } >$N/fstab
 # Top-level symlinks (bin -> usr/bin on merged-/usr systems) are copied as they are.
 [ -n "$links" ] && cp -P $links /tmp/
-mount -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
+$MOUNT -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
 if [ $OVL = 0 ]; then
 	# No overlayfs in this kernel: copy what a userland needs to write.
 	cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
@@ -97,7 +108,8 @@ fi
 
 cd /tmp && pivot_root . .nt/old || die "pivot_root failed"
 cd /
-umount -l /.nt/old
+$UMOUNT -l /.nt/old
+rm -f /dev/.nt-mount /dev/.nt-umount
 [ -n "$NT_MODDIR" ] && echo /.nt/bin/modprobe >/proc/sys/kernel/modprobe
 
 # --- Kernel knobs a test machine wants. Files under /proc/sys written by the shell: no forks.

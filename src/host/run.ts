@@ -115,6 +115,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         cwd: guestPath(o.cwd),
         path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
         moduleDir: kernel.moduleDir,
+        rootless: net === 'private' && process.getuid?.() !== 0,
         tests: argvs,
         env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
       }),

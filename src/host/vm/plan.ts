@@ -9,6 +9,8 @@ export interface GuestPlan {
   path: string;
   /** Module directory of a distribution UML kernel, if any. */
   moduleDir?: string | undefined;
+  /** UML runs in a user namespace: host files appear owned by the overflow uid. */
+  rootless: boolean;
   /** One argv per test, as the guest sees paths. */
   tests: string[][];
   env: Record<string, string>;
@@ -27,6 +29,7 @@ export function renderPlan(p: GuestPlan): string {
     `NT_CWD=${shQuote(p.cwd)}`,
     `NT_PATH=${shQuote(p.path)}`,
     `NT_MODDIR=${shQuote(p.moduleDir ?? '')}`,
+    `NT_ROOTLESS=${p.rootless ? 1 : 0}`,
     `NT_COUNT=${p.tests.length}`,
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),
     ...p.tests.map((argv, i) => `nt_test_${i + 1}() { ${argv.map(shQuote).join(' ')}; }`),

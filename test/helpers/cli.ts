@@ -1,0 +1,59 @@
+// Runs the real `net-test` CLI as a child process and checks that it left nothing behind.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const FIXTURES = join(ROOT, 'test/fixtures');
+export const CLI = join(ROOT, 'bin/net-test.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+  /** The TMPDIR the run used; empty afterwards unless something leaked. */
+  tmp: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Run as this user (via runuser) instead of the current one. */
+  user?: string;
+  env?: Record<string, string>;
+  /** Called once the process started, with its pid. */
+  onSpawn?: (pid: number) => void;
+}
+
+export async function netTest(args: string[], o: CliOptions = {}): Promise<CliResult> {
+  const tmp = mkdtempSync('/var/tmp/net-test-itest-');
+  if (o.user) spawnSync('chown', [o.user, tmp]);
+  const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1', ...o.env };
+  const cmd = o.user ? 'runuser' : process.execPath;
+  const argv = o.user ? ['-u', o.user, '--', 'env', `TMPDIR=${tmp}`, 'NO_COLOR=1', process.execPath, CLI, ...args] : [CLI, ...args];
+  const child = spawn(cmd, argv, { cwd: o.cwd ?? join(FIXTURES, 'runner'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  o.onSpawn?.(child.pid!);
+  const status = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  return { status, stdout, stderr, pid: child.pid!, tmp };
+}
+
+/** UML processes of one run: their command line names the run's umid. */
+export function umlProcesses(runPid: number): number[] {
+  const r = spawnSync('pgrep', ['-f', `umid=net-test-${runPid}( |$)`], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** Asserts the run left no process, temp directory or host-side tap behind, then removes its TMPDIR. */
+export function assertNothingLeft(r: CliResult, tapPrefix = 'rootTAP'): void {
+  assert.deepEqual(umlProcesses(r.pid), [], 'UML processes left running');
+  assert.deepEqual(readdirSync(r.tmp), [], `temp files left in ${r.tmp}`);
+  const taps = spawnSync('ip', ['-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' }).stdout;
+  assert.ok(!taps.includes(tapPrefix), `tap devices left in the host namespace:\n${taps}`);
+  rmSync(r.tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { countCases, failures, parseTap } from '../../../src/host/results/tap.js';
+
+test('node:test TAP with nested suites, skips and a failure', () => {
+  const text = [
+    'TAP version 13',
+    '# Subtest: suite',
+    '    # Subtest: inner ok',
+    '    ok 1 - inner ok',
+    '      ---',
+    '      duration_ms: 1',
+    '      ...',
+    '    # Subtest: inner bad',
+    '    not ok 2 - inner bad',
+    '      ---',
+    "      error: 'Expected values to be strictly equal'",
+    '      ...',
+    '    1..2',
+    'not ok 1 - suite',
+    'ok 2 - skipped one # SKIP no ipv6',
+    'ok 3 - plain',
+    '1..3',
+  ].join('\n');
+  const cases = parseTap(text);
+  assert.deepEqual(cases.map((c) => [c.name, c.status]), [
+    ['suite', 'fail'],
+    ['skipped one', 'skip'],
+    ['plain', 'pass'],
+  ]);
+  assert.equal(cases[0]?.children.length, 2);
+  assert.deepEqual(countCases(cases), { pass: 2, fail: 1, skip: 1 });
+  assert.deepEqual(failures(cases), [{ name: 'suite > inner bad', detail: 'Expected values to be strictly equal' }]);
+});
+
+test('KTAP from the kernel with noise around it', () => {
+  const text = [
+    '[    0.5] random kernel noise',
+    'KTAP version 1',
+    '1..1',
+    '    KTAP version 1',
+    '    # Subtest: example',
+    '    1..2',
+    '    ok 1 example_simple_test',
+    '    ok 2 example_skip_test # SKIP this test should be skipped',
+    'ok 1 example',
+  ].join('\n');
+  const cases = parseTap(text);
+  assert.equal(cases.length, 1);
+  assert.deepEqual(countCases(cases), { pass: 1, fail: 0, skip: 1 });
+  assert.equal(cases[0]?.children[1]?.detail, 'this test should be skipped');
+});
+
+test('garbage is not a test', () => {
+  assert.deepEqual(parseTap('okay then\nnothing here\n'), []);
+});
