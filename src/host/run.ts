@@ -47,7 +47,9 @@ const TAP_HEADER = /^\s*(K?TAP version \d+|1\.\.\d+)\s*$/m;
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
 
 export interface Timing {
+  /** Epoch ms: UML started, the kernel ran init, init finished setting up, ... */
   spawn: number;
+  init?: number;
   ready?: number;
   tests: { start?: number; end?: number }[];
   done?: number;
@@ -158,6 +160,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     const consoleLines = lineSplitter((line) => {
       consoleLog.write(line + '\n');
       crash.feed(line);
+      if (timing.init === undefined && /^Run \S+ as init process/.test(line)) timing.init = Date.now();
       if (o.verbose && !o.shell) process.stderr.write(pc.dim(line) + '\n');
     });
     const [, stdout, stderr, output, control] = launch.child.stdio;

@@ -1,0 +1,93 @@
+// Full-cycle cost of `net-test run` beside a bare boot of the same kernel, in one run.
+//   node dist/bench/runner/cycle.js [--rounds N] [--kernel FILE]
+// Each round runs, interleaved: a bare boot to `halt -f`, a trivial shell test, a trivial TS
+// test. Wall time is measured from starting the command to its exit; the breakdown comes from
+// the run's timing.json (host timestamps of console and control-channel events).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(ROOT, 'bin/net-test.js');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const rounds = Number(opt('--rounds', '5'));
+const kernel = opt('--kernel', '/usr/bin/linux.uml');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+interface Timing {
+  spawn: number;
+  init?: number;
+  ready?: number;
+  tests: { start?: number; end?: number }[];
+  exit?: number;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'net-test-bench-'));
+const haltInit = join('/var/tmp', `net-test-bench-halt-${process.pid}.sh`);
+writeFileSync(haltInit, '#!/bin/sh\nexec halt -f\n');
+chmodSync(haltInit, 0o755);
+
+function bare(): number {
+  const t0 = performance.now();
+  const r = spawnSync(kernel, ['mem=512M', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${haltInit}`, 'con=null', 'con0=fd:0,fd:1', `uml_dir=${work}`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  if (r.status !== 0 && r.signal) throw new Error(`bare boot failed: ${r.signal}`);
+  return performance.now() - t0;
+}
+
+function cycle(test: string, i: number): { wall: number; t: Timing } {
+  const out = join(work, `out-${i}-${test.replace(/\W/g, '')}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CLI, 'run', '-q', '--kernel', kernel, '--out', out, join(ROOT, 'bench/fixtures', test)], { encoding: 'utf8' });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${test} failed (${r.status}): ${r.stdout}${r.stderr}`);
+  return { wall, t: JSON.parse(readFileSync(join(out, 'timing.json'), 'utf8')) as Timing };
+}
+
+const rows: Record<string, { wall: number[]; boot: number[]; init: number[]; test: number[]; shutdown: number[] }> = {};
+const add = (name: string, wall: number, t?: Timing) => {
+  const r = (rows[name] ??= { wall: [], boot: [], init: [], test: [], shutdown: [] });
+  r.wall.push(wall);
+  const tt = t?.tests[0];
+  if (t && t.init && t.ready && tt?.start && tt.end && t.exit) {
+    r.boot.push(t.init - t.spawn);
+    r.init.push(t.ready - t.init);
+    r.test.push(tt.end - tt.start);
+    r.shutdown.push(t.exit - tt.end);
+  }
+};
+
+try {
+  for (let i = 0; i < rounds; i++) {
+    add('bare boot to halt -f', bare());
+    const sh = cycle('trivial.sh', i);
+    add('net-test run trivial.sh', sh.wall, sh.t);
+    const ts = cycle('trivial.test.ts', i);
+    add('net-test run trivial.test.ts', ts.wall, ts.t);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(haltInit, { force: true });
+}
+
+const s = (ms: number) => (ms / 1000).toFixed(2);
+const bareMed = median(rows['bare boot to halt -f']!.wall);
+console.log(`kernel: ${kernel}; rounds: ${rounds}; medians in seconds`);
+console.log('| what | wall | over bare boot | kernel boot | init setup | test | shutdown |');
+console.log('|---|---|---|---|---|---|---|');
+for (const [name, r] of Object.entries(rows)) {
+  const b = (xs: number[]) => (xs.length ? s(median(xs)) : '');
+  console.log(`| ${name} | ${s(median(r.wall))} | ${name.startsWith('bare') ? '' : s(median(r.wall) - bareMed)} | ${b(r.boot)} | ${b(r.init)} | ${b(r.test)} | ${b(r.shutdown)} |`);
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what net-test and its own tests need on Debian/Ubuntu (run as root).
+#   user-mode-linux          the distribution's UML kernel (/usr/bin/linux.uml + modules)
+#   iproute2 util-linux      ip, unshare, nsenter: taps and namespaces of a run
+#   linux-source-6.1 bc flex bison   a real kernel tree to build UML from (kernel build tests)
+#   python3-scapy tshark     independent oracles for the packet library's bytes
+#   iptables iputils-ping tcpdump    tools tests use inside the guest
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+	user-mode-linux iproute2 util-linux kmod \
+	linux-source-6.1 bc flex bison make gcc libc6-dev \
+	python3 python3-scapy tshark \
+	iptables iputils-ping tcpdump >/dev/null
