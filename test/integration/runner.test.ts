@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, netTest, umlProcesses } from '../helpers/cli.js';
+import { assertNothingLeft, FIXTURES, netTest, umlProcesses } from '../helpers/cli.js';
 
 const haveUml = existsSync('/usr/bin/linux.uml');
 const skip = haveUml ? false : 'Debian user-mode-linux is not installed (apt-get install user-mode-linux)';
@@ -146,6 +146,15 @@ describe('net-test run', { skip, concurrency: 1 }, () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the README quick start', { skip }, () => {
+  test('examples/hello.test.ts passes', async () => {
+    const r = await netTest(['run', 'examples/hello.test.ts'], { cwd: join(FIXTURES, '../..') });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /PASS examples\/hello\.test\.ts \(2 passed/);
+    assertNothingLeft(r);
   });
 });
 
