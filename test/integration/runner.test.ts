@@ -107,6 +107,25 @@ describe('net-test run', { skip, concurrency: 1 }, () => {
     assertNothingLeft(r);
   });
 
+  test('--host-net: the taps are in the caller\'s namespace during the run and gone after', { skip: process.getuid?.() === 0 ? false : 'needs root' }, async () => {
+    let seen = '';
+    const poll = (pid: number) => {
+      const deadline = Date.now() + 120_000;
+      const tick = () => {
+        if (umlProcesses(pid).length > 0) {
+          seen = spawnSync('ip', ['-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' }).stdout;
+          if (/rootTAP1/.test(seen)) return;
+        }
+        if (Date.now() < deadline) setTimeout(tick, 100);
+      };
+      tick();
+    };
+    const r = await netTest(['run', '--host-net', 'sleep.sh', '--', '3'], { onSpawn: poll });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(seen, /rootTAP0/);
+    assertNothingLeft(r);
+  });
+
   test('a kernel crash: exit 3 with the report', async () => {
     const r = await netTest(['run', 'crash.sh']);
     assert.equal(r.status, 3, r.stdout + r.stderr);

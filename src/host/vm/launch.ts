@@ -35,11 +35,11 @@ export function launchUml(o: {
     if (batch) {
       const r = spawnSync('ip', ['-batch', '-'], { input: batch, encoding: 'utf8' });
       if (r.status !== 0) {
-        spawnSync('ip', ['-force', '-batch', '-'], { input: tapDeleteBatch(o.taps), stdio: 'ignore' });
+        spawnSync('ip', ['-force', '-batch', '-'], { input: tapDeleteBatch(o.taps), stdio: ['pipe', 'ignore', 'ignore'] });
         throw new UsageError(`cannot create tap devices: ${(r.stderr || r.error?.message || '').trim()} (another run with --host-net? remove them with: ip tuntap del dev NAME mode tap)`);
       }
       cleanup = () => {
-        spawnSync('ip', ['-force', '-batch', '-'], { input: tapDeleteBatch(o.taps), stdio: 'ignore' });
+        spawnSync('ip', ['-force', '-batch', '-'], { input: tapDeleteBatch(o.taps), stdio: ['pipe', 'ignore', 'ignore'] });
         cleanup = () => {};
       };
     }
