@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { Exit, InfraError, UsageError } from '../host/errors.js';
 import { run, type RunOptions } from '../host/run.js';
 import { doctor } from '../host/doctor.js';
+import { parseLog } from '../host/parse.js';
 
 const EXAMPLES = `
 Examples:
@@ -10,7 +11,10 @@ Examples:
   net-test run ./check.sh ./check.py -- -v   run two executables, passing -v to each
   net-test run --kernel ~/linux/linux --timeout 60 t.test.ts
   net-test run -v --out /var/tmp/run1 t.sh   stream the console, keep the run directory
+  net-test run -j 2 --junit results.xml suite/    a whole directory in 2 parallel VMs
+  net-test run --shard 2/4 --retries 1 suite/    CI matrix slice, failures retried once
   net-test shell                             root shell in the guest (eth0, eth1 up to you)
+  net-test parse console.log                 report from a saved console/KTAP log
 
 Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
              4 timeout, 5 infrastructure failure (VM did not boot, guest lost).`;
@@ -27,6 +31,14 @@ interface VmFlags {
   failOnWarn?: boolean;
   cmdline: string[];
   shell?: boolean;
+  jobs?: string;
+  filter?: string;
+  retries?: string;
+  repeat?: string;
+  shard?: string;
+  ktap?: boolean;
+  junit?: string;
+  json?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
@@ -61,6 +73,14 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     cmdline: f.cmdline,
     shell,
     cwd: process.cwd(),
+    jobs: f.jobs !== undefined ? Number(f.jobs) : undefined,
+    filter: f.filter,
+    retries: f.retries !== undefined ? Number(f.retries) : undefined,
+    repeat: f.repeat !== undefined ? Number(f.repeat) : undefined,
+    shard: f.shard,
+    ktap: f.ktap === true,
+    junit: f.junit,
+    json: f.json,
   };
 }
 
@@ -78,7 +98,15 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXAMPLES);
 
   vmOptions(program.command('run').description('boot the kernel and run tests (any executable, or .ts/.js with node:test)'))
-    .argument('<tests...>', 'test files')
+    .argument('<tests...>', 'test files, directories (*.test.ts/js and executables inside) or quoted globs')
+    .option('-j, --jobs <n>', 'parallel VMs (default: the core count)')
+    .option('--filter <regex>', 'run only test cases whose name matches (executables: by path)')
+    .option('--retries <n>', 'rerun a failed file up to N times; a later pass is reported as flaky')
+    .option('--repeat <n>', 'run every file N times (hunting flakes)')
+    .option('--shard <i/n>', 'run the i-th of n deterministic, disjoint slices of the files')
+    .option('--ktap', 'print results as KTAP version 1 on stdout instead of the report')
+    .option('--junit <file>', 'write JUnit XML results to FILE')
+    .option('--json <file>', 'write JSON results to FILE')
     .option('--shell', 'open a root shell in the guest after the tests')
     .addHelpText('after', EXAMPLES)
     .action((tests: string[], f: VmFlags) => {
@@ -88,6 +116,17 @@ export async function main(argv: string[]): Promise<number> {
   vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags) => {
     result = run(toRunOptions([], [], f, true));
   });
+
+  program
+    .command('parse')
+    .description('turn a saved console or KTAP/TAP log into the same report (and KTAP/JUnit/JSON)')
+    .argument('<log>', 'log file')
+    .option('--ktap', 'print KTAP version 1 instead of the report')
+    .option('--junit <file>', 'write JUnit XML to FILE')
+    .option('--json <file>', 'write JSON to FILE')
+    .action((log: string, f: { ktap?: boolean; junit?: string; json?: string }) => {
+      result = Promise.resolve(parseLog(log, f));
+    });
 
   program
     .command('doctor')

@@ -9,7 +9,8 @@
 #   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_COUNT, NT_CWD,
 #                    NT_PATH, NT_MODDIR, NT_ROOTLESS,
 #                    nt_test_<i> functions that run test i
-#   /dev/ttyS0       test output (host fd 3), /dev/ttyS1 control lines (host fd 4):
+#   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
+#   /dev/ttyS1       control lines (host fd 4):
 #                    "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
 #   status-<i>       exit status of test i, in the run directory
 #   /proc/exitcode   UML's own exit code: the last test's status, a second channel
@@ -135,6 +136,7 @@ i=1
 rc=0
 while [ $i -le "$NT_COUNT" ]; do
 	ctl "start $i"
+	printf '\036nt:test %d\n' $i >/dev/ttyS0
 	"nt_test_$i" </dev/null >/dev/ttyS0 2>&1
 	rc=$?
 	echo $rc >/run/net-test/status-$i

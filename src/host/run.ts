@@ -1,22 +1,26 @@
-// One run: plan -> kernel -> tests -> run directory -> network + UML -> watch -> results -> cleanup.
+// One `net-test run`: plan -> kernel -> tests -> VMs (scheduled, -j in parallel) -> verdicts ->
+// reports -> cleanup. A crash or hang loses only the file that caused it: the files after it
+// go to a fresh VM.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { crashDetector, type CrashReport } from './console/crash.js';
-import { lineSplitter } from './console/lines.js';
 import { Exit, UsageError, type ExitCode } from './errors.js';
 import { locateKernel, type Kernel } from './kernel/locate.js';
-import { MAX_TAPS, planTaps } from './net/taps.js';
-import { crashText, resultLine, type TestResult } from './report.js';
+import { MAX_TAPS, planTaps, tapPrefix } from './net/taps.js';
+import { toJson } from './report/json.js';
+import { toJunit } from './report/junit.js';
+import { toKtap } from './report/ktap.js';
+import { crashText, outputExcerpt, resultLine, summary } from './report/terminal.js';
+import { exitCode, type FileResult } from './results/model.js';
 import { parseTap } from './results/tap.js';
+import { discoverTests, parseShard, shard } from './tests/discover.js';
 import { bundleName, bundleTest, guestPath, resolveTests, type TestFile } from './tests/prepare.js';
-import { launchUml, TAP_SETUP_FAILED, type NetMode } from './vm/launch.js';
-import { renderPlan } from './vm/plan.js';
-import { umlArgs } from './vm/uml.js';
+import type { NetMode } from './vm/launch.js';
+import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type GuestTest, type VmOutcome } from './vm/session.js';
 
 export interface RunOptions {
   tests: string[];
@@ -37,29 +41,39 @@ export interface RunOptions {
   /** Open an interactive root shell after the tests (or instead of them when there are none). */
   shell: boolean;
   cwd: string;
+  /** Parallel VMs (default: the core count). */
+  jobs?: number | undefined;
+  filter?: string | undefined;
+  retries?: number | undefined;
+  repeat?: number | undefined;
+  shard?: string | undefined;
+  ktap?: boolean | undefined;
+  junit?: string | undefined;
+  json?: string | undefined;
 }
 
-/** Time the guest gets from start to init's "ready". */
-const BOOT_TIMEOUT_MS = 60_000;
-/** Time UML gets to power off after the last test. */
-const POWEROFF_TIMEOUT_MS = 10_000;
-const TAP_HEADER = /^\s*(K?TAP version \d+|1\.\.\d+)\s*$/m;
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
-
-export interface Timing {
-  /** Epoch ms: UML started, the kernel ran init, init finished setting up, ... */
-  spawn: number;
-  init?: number;
-  ready?: number;
-  tests: { start?: number; end?: number }[];
-  done?: number;
-  exit?: number;
-}
+const TAP_HEADER = /^\s*(K?TAP version \d+|1\.\.\d+)\s*$/m;
+/** kselftest's "skip" exit status. */
+const KSFT_SKIP = 4;
 
 function validate(o: RunOptions): void {
+  const int = (v: number | undefined, name: string, min: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${name} must be an integer >= ${min}, got ${v}`);
+  };
   if (!Number.isInteger(o.taps) || o.taps < 0 || o.taps > MAX_TAPS) throw new UsageError(`--taps must be an integer from 0 to ${MAX_TAPS}, got ${o.taps}`);
   if (!Number.isFinite(o.timeout) || o.timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got ${o.timeout}`);
   if (!/^\d+[KMG]?$/i.test(o.mem)) throw new UsageError(`--mem must look like 512M or 2G, got ${o.mem}`);
+  int(o.jobs, '-j/--jobs', 1);
+  int(o.retries, '--retries', 0);
+  int(o.repeat, '--repeat', 1);
+  if (o.filter !== undefined) {
+    try {
+      new RegExp(o.filter);
+    } catch {
+      throw new UsageError(`--filter is not a valid regular expression: ${o.filter}`);
+    }
+  }
   if (o.shell && !process.stdin.isTTY) throw new UsageError('a shell needs a terminal on stdin (run it from an interactive terminal)');
   if (o.taps > 0 && !o.hostNet && process.getuid?.() !== 0) {
     try {
@@ -69,234 +83,259 @@ function validate(o: RunOptions): void {
     }
   }
   if (o.out && existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory`);
+  if (o.hostNet && (o.jobs ?? 1) > 1) throw new UsageError('--host-net gives every VM the same tap names: use it with -j 1');
+}
+
+/** One file to run once. */
+interface Item {
+  file: TestFile;
+  display: string;
+  argv: string[];
+  bundle?: string;
 }
 
 export async function run(o: RunOptions): Promise<ExitCode | 130> {
   validate(o);
-  const tests: TestFile[] = o.shell && o.tests.length === 0 ? [] : resolveTests(o.tests, o.cwd);
+  const t0 = Date.now();
+  let names = o.shell && o.tests.length === 0 ? [] : discoverTests(o.tests, o.cwd);
+  if (o.shard) names = shard(names, parseShard(o.shard));
+  const tests: TestFile[] = o.shell && o.tests.length === 0 ? [] : names.length ? resolveTests(names, o.cwd) : [];
   const kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
-  const taps = planTaps(o.taps);
   const net: NetMode = o.hostNet ? 'host' : 'private';
+  const filter = o.filter !== undefined ? new RegExp(o.filter) : undefined;
 
   const tmp = mkdtempSync(join(tmpdir(), 'net-test-'));
-  const runDir = o.out ? resolve(o.cwd, o.out) : join(tmp, 'run');
-  const umlDir = join(tmp, 'uml');
-  mkdirSync(runDir, { recursive: true });
-  mkdirSync(umlDir);
+  const root = o.out ? resolve(o.cwd, o.out) : join(tmp, 'run');
+  mkdirSync(root, { recursive: true });
+  const abort = new AbortController();
   const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   let interrupted: NodeJS.Signals | undefined;
-  let onSignal: ((s: NodeJS.Signals) => void) | undefined;
+  const onSignal = (s: NodeJS.Signals) => {
+    interrupted = s;
+    abort.abort();
+  };
+  for (const s of stopSignals) process.on(s, onSignal);
   const ttyState = o.shell ? spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout?.trim() : undefined;
+  let progress: NodeJS.Timeout | undefined;
   try {
-    // --- Tests and plan into the run directory.
-    const argvs: string[][] = [];
+    // --- Bundle node tests once; every VM reads them through /host.
+    const bundles = join(tmp, 'bundles');
+    mkdirSync(bundles);
+    const repeat = o.repeat ?? 1;
+    const items: Item[] = [];
     for (const [i, t] of tests.entries()) {
+      let argv: string[];
       if (t.kind === 'exec') {
-        argvs.push([guestPath(t.path), ...o.args]);
-        continue;
+        argv = [guestPath(t.path), ...o.args];
+      } else {
+        const b = join(bundles, bundleName(i + 1, t));
+        await bundleTest(t, b);
+        argv = [
+          guestPath(process.execPath),
+          '--enable-source-maps',
+          ...(filter ? [`--test-name-pattern=${o.filter}`] : []),
+          '--test-reporter=spec',
+          '--test-reporter-destination=stdout',
+          '--test-reporter=tap',
+          '--test-reporter-destination=@TAP@',
+          guestPath(b),
+          ...o.args,
+        ];
       }
-      const bundle = bundleName(i + 1, t);
-      await bundleTest(t, join(runDir, bundle));
-      argvs.push([
-        guestPath(process.execPath),
-        '--enable-source-maps',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=/run/net-test/results-${i + 1}.tap`,
-        `/run/net-test/${bundle}`,
-        ...o.args,
-      ]);
+      // An executable has no cases to select: --filter selects it by its path.
+      if (filter && t.kind === 'exec' && !filter.test(t.display)) continue;
+      for (let k = 1; k <= repeat; k++) items.push({ file: t, display: repeat > 1 ? `${t.display} #${k}` : t.display, argv });
     }
-    const color = process.stdout.isTTY && !o.quiet;
-    writeFileSync(
-      join(runDir, 'plan.sh'),
-      renderPlan({
-        mode: o.shell ? 'shell' : 'test',
-        hostname: 'net-test',
-        cwd: guestPath(o.cwd),
-        path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        moduleDir: kernel.moduleDir,
-        rootless: net === 'private' && process.getuid?.() !== 0,
-        tests: argvs,
-        env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
-      }),
-    );
-    writeFileSync(join(runDir, 'seed'), randomBytes(512));
-    if (o.verbose) {
-      process.stderr.write(
-        pc.dim(`net-test: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'} (${net === 'host' ? 'host namespace' : 'private namespace'})\n`),
+    if (tests.length > 0 && items.length === 0) throw new UsageError(`--filter ${o.filter} selects no test`);
+
+    const jobs = Math.max(1, Math.min(o.jobs ?? availableParallelism(), items.length || 1));
+    const stream = !o.quiet && !o.ktap && jobs === 1;
+    const color = process.stdout.isTTY && stream;
+    let vmCount = 0;
+    const results = new Map<Item, FileResult>();
+    let done = 0;
+    let running = 0;
+
+    const showProgress = process.stderr.isTTY && !stream && !o.quiet && items.length > 1;
+    const clearProgress = () => showProgress && process.stderr.write('\r\x1b[K');
+    if (showProgress) {
+      progress = setInterval(() => {
+        const failed = [...results.values()].filter((r) => r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky').length;
+        process.stderr.write(`\r\x1b[K${pc.dim(`${running} VMs running · ${done}/${items.length} done · ${failed} failed · ${((Date.now() - t0) / 1000).toFixed(0)} s`)}`);
+      }, 250);
+    }
+    const print = (text: string) => {
+      if (o.ktap) return;
+      clearProgress();
+      process.stdout.write(text + '\n');
+    };
+
+    /** Boots one VM for `batch`; returns the items it did not get to. */
+    const vm = async (batch: Item[], worker: number): Promise<Item[]> => {
+      const n = ++vmCount;
+      const runDir = n === 1 ? root : join(root, `vm-${n}`);
+      const umlDir = join(tmp, `uml-${n}`);
+      mkdirSync(runDir, { recursive: true });
+      mkdirSync(umlDir);
+      writeFileSync(join(runDir, 'seed'), randomBytes(512));
+      // Each parallel VM has its own network namespace, so tap names never collide.
+      const taps = planTaps(o.taps, tapPrefix());
+      const guestTests: GuestTest[] = batch.map((it, i) => ({
+        display: it.display,
+        argv: it.argv.map((a) => (a === '--test-reporter-destination=@TAP@' ? `--test-reporter-destination=/run/net-test/results-${i + 1}.tap` : a)),
+      }));
+      if (o.verbose) {
+        process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
+      }
+      running++;
+      let outcome: VmOutcome;
+      try {
+        outcome = await runVm(
+          {
+            kernel,
+            tests: guestTests,
+            taps,
+            net,
+            mem: o.mem,
+            timeout: o.timeout,
+            cmdline: o.cmdline,
+            runDir,
+            umlDir,
+            umid: `net-test-${process.pid}-${n}`,
+            init: INIT,
+            shell: o.shell,
+            failOnWarn: o.failOnWarn,
+            cwd: guestPath(o.cwd),
+            path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+            env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
+            ...(stream ? { onOutput: (_i: number, chunk: string) => process.stdout.write(chunk) } : {}),
+            ...(o.verbose && !o.shell ? { onConsoleLine: (l: string) => process.stderr.write(pc.dim(`[vm${worker}] ${l}`) + '\n') } : {}),
+          },
+          abort.signal,
+        );
+      } finally {
+        running--;
+        rmSync(umlDir, { recursive: true, force: true });
+      }
+      if (outcome.interrupted) return [];
+      if (outcome.setupError !== undefined) throw new UsageError(describeSetupError(outcome.setupError));
+      const keep = o.out ? ` (console log: ${join(runDir, 'console.log')})` : ' (keep the console log with --out DIR)';
+      const rest: Item[] = [];
+      let progressed = false;
+      batch.forEach((it, idx) => {
+        const i = idx + 1;
+        const st = outcome.statuses.get(i);
+        const tt = outcome.timing.tests[idx]!;
+        const durationMs = tt.start !== undefined ? (tt.end ?? outcome.timing.exit ?? Date.now()) - tt.start : undefined;
+        const tap = it.file.kind === 'node' ? read(join(runDir, `results-${i}.tap`)) : outcome.output.get(i);
+        const cases = tap && (it.file.kind === 'node' || TAP_HEADER.test(tap)) ? parseTap(tap) : [];
+        const base = { display: it.display, cases, output: outcome.output.get(i) ?? '', attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
+        let r: FileResult | undefined;
+        if (st !== undefined) {
+          const skipped = (st === KSFT_SKIP && it.file.kind === 'exec' && cases.length > 0) || (st === 0 && cases.length > 0 && cases.every((c) => c.status === 'skip'));
+          r = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
+        } else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
+          r = { ...base, verdict: 'crash', crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` };
+        } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
+          r = { ...base, verdict: 'timeout', durationMs: o.timeout * 1000, detail: `ran longer than ${o.timeout} s; VM killed` };
+        } else if (tt.start !== undefined) {
+          // It started and the guest went away without a crash report: lost, not its fault alone.
+          r = { ...base, verdict: 'error', detail: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` };
+        }
+        if (r) {
+          progressed = true;
+          results.set(it, r);
+          done++;
+          if (r.verdict !== 'pass' && r.verdict !== 'skip' && !stream && r.output) print(resultLine(r) + '\n' + outputExcerpt(r));
+          else print(resultLine(r));
+          if (r.crash) print(crashText(r.crash));
+        } else {
+          rest.push(it);
+        }
+      });
+      for (const w of outcome.warnings.slice(0, 3)) print(pc.yellow(`kernel warning (not fatal without --fail-on-warn): ${w}`));
+      if (!progressed && rest.length > 0) {
+        // Nothing ran: retrying would fail the same way. Say why once, for every file.
+        const why = outcome.timedOut?.phase === 'boot'
+          ? `the guest did not come up within ${BOOT_TIMEOUT_MS / 1000} s; VM killed${keep}`
+          : outcome.guestError
+            ? `guest init failed: ${outcome.guestError}${keep}`
+            : `the guest stopped before running tests (UML exit ${outcome.exit.code ?? outcome.exit.signal}); last console lines:\n  ${outcome.consoleTail.slice(-15).join('\n  ')}${keep}`;
+        if (outcome.crash) print(crashText(outcome.crash));
+        for (const it of rest) {
+          const r: FileResult = { display: it.display, cases: [], output: '', attempts: 1, verdict: outcome.crash ? 'crash' : 'error', detail: why };
+          if (outcome.crash) r.crash = outcome.crash;
+          results.set(it, r);
+          done++;
+        }
+        print(pc.red(why));
+        return [];
+      }
+      return rest;
+    };
+
+    /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
+    const schedule = async (list: Item[]) => {
+      const shares: Item[][] = Array.from({ length: Math.min(jobs, list.length) }, () => []);
+      list.forEach((it, i) => shares[i % shares.length]!.push(it));
+      await Promise.all(
+        shares.map(async (share, w) => {
+          let left = share;
+          while (left.length > 0 && !abort.signal.aborted) left = await vm(left, w + 1);
+        }),
       );
+    };
+
+    if (items.length > 0 || o.shell) {
+      if (items.length === 0) await vm([], 1);
+      else await schedule(items);
     }
-
-    // --- Boot.
-    const args = umlArgs({ mem: o.mem, init: INIT, runDir, umid: `net-test-${process.pid}`, umlDir, taps, extra: o.cmdline });
-    const launch = launchUml({ kernel: kernel.path, args, taps, net, stdio: [o.shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    onSignal = (s) => {
-      interrupted = s;
-      launch.kill();
-    };
-    for (const s of stopSignals) process.on(s, onSignal);
-
-    const timing: Timing = { spawn: Date.now(), tests: tests.map(() => ({})) };
-    const consoleLog = createWriteStream(join(runDir, 'console.log'));
-    const outputLog = createWriteStream(join(runDir, 'output.log'));
-    const crash = crashDetector({ failOnWarn: o.failOnWarn });
-    const ends = new Map<number, number>();
-    let timedOut: { test?: number; phase: 'boot' | 'test' | 'poweroff' } | undefined;
-    let guestError: string | undefined;
-    let running: number | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (ms: number, what: NonNullable<typeof timedOut>) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = what;
-        launch.kill();
-      }, ms);
-    };
-    arm(BOOT_TIMEOUT_MS, { phase: 'boot' });
-
-    const setupErr: string[] = [];
-    const consoleLines = lineSplitter((line) => {
-      consoleLog.write(line + '\n');
-      crash.feed(line);
-      if (timing.init === undefined && /^Run \S+ as init process/.test(line)) timing.init = Date.now();
-      if (o.verbose && !o.shell) process.stderr.write(pc.dim(line) + '\n');
-    });
-    const [, stdout, stderr, output, control] = launch.child.stdio;
-    stdout?.on('data', (b: Buffer) => {
-      consoleLines.push(b);
-      if (o.shell) process.stdout.write(b);
-    });
-    stderr?.on('data', (b: Buffer) => {
-      consoleLines.push(b);
-      if (setupErr.length < 20) setupErr.push(b.toString('utf8'));
-    });
-    output?.on('data', (b: Buffer) => {
-      outputLog.write(b);
-      if (!o.quiet) process.stdout.write(b);
-    });
-    const controlLines = lineSplitter((line) => {
-      const m = /^nt:(\w+)\s*(.*)$/.exec(line.trim());
-      if (!m) return;
-      const [, ev, rest = ''] = m;
-      const now = Date.now();
-      if (ev === 'ready') {
-        timing.ready = now;
-        clearTimeout(timer);
-      } else if (ev === 'start') {
-        running = Number(rest);
-        const t = timing.tests[running - 1];
-        if (t) t.start = now;
-        arm(o.timeout * 1000, { phase: 'test', test: running });
-      } else if (ev === 'end') {
-        const [i, st] = rest.split(' ').map(Number);
-        if (i !== undefined && st !== undefined) ends.set(i, st);
-        const t = timing.tests[(i ?? 0) - 1];
-        if (t) t.end = now;
-        running = undefined;
-        clearTimeout(timer);
-      } else if (ev === 'done') {
-        timing.done = now;
-        arm(POWEROFF_TIMEOUT_MS, { phase: 'poweroff' });
-      } else if (ev === 'error') {
-        guestError = rest;
+    // --- Retries: a failure that passes later is flaky, never a plain pass.
+    for (let attempt = 2; attempt <= 1 + (o.retries ?? 0) && !abort.signal.aborted; attempt++) {
+      const failed = items.filter((it) => {
+        const r = results.get(it);
+        return r && r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky';
+      });
+      if (failed.length === 0) break;
+      const first = new Map(failed.map((it) => [it, results.get(it)!]));
+      print(pc.dim(`retrying ${failed.length} file(s), attempt ${attempt}`));
+      await schedule(failed);
+      for (const it of failed) {
+        const r = results.get(it)!;
+        const was = first.get(it)!;
+        r.attempts = attempt;
+        if (r.verdict === 'pass') {
+          r.verdict = 'flaky';
+          r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
+        }
       }
-    });
-    control?.on('data', (b: Buffer) => controlLines.push(b));
-
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
-      launch.child.once('error', (e) => rej(new UsageError(`cannot start ${kernel.path}: ${e.message}`)));
-      launch.child.once('exit', (code, signal) => res({ code, signal }));
-    });
-    timing.exit = Date.now();
-    clearTimeout(timer);
-    // UML is gone; its helpers may still hold the pipes. End the group, then drain the pipes.
-    launch.kill();
-    await Promise.race([
-      new Promise((r) => launch.child.once('close', r)),
-      new Promise((r) => setTimeout(r, 2000)),
-    ]);
-    consoleLines.end();
-    controlLines.end();
-    launch.cleanup();
-    await Promise.all([new Promise((r) => consoleLog.end(r)), new Promise((r) => outputLog.end(r))]);
-    writeFileSync(join(runDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
+    }
+    clearInterval(progress);
+    clearProgress();
 
     if (interrupted) {
-      process.stderr.write(`net-test: interrupted (${interrupted}); VM stopped\n`);
+      process.stderr.write(`net-test: interrupted (${interrupted}); VMs stopped\n`);
       return 130;
     }
-    if (exit.code === TAP_SETUP_FAILED && timing.ready === undefined) {
-      throw new UsageError(`cannot create tap devices in the run's network namespace: ${setupErr.join('').trim()}`);
-    }
-    if (timing.ready === undefined && /unshare: /.test(setupErr.join(''))) {
-      throw new UsageError(`cannot create the run's namespaces: ${setupErr.join('').trim()} (user namespaces disabled? see \`net-test doctor\`)`);
-    }
-
-    // --- Verdicts.
-    const report = crash.report();
-    const results: TestResult[] = tests.map((t, idx) => {
-      const i = idx + 1;
-      const st = readStatus(runDir, i) ?? ends.get(i);
-      const tt = timing.tests[idx]!;
-      const durationMs = tt.start !== undefined && tt.end !== undefined ? tt.end - tt.start : undefined;
-      // Executables count as TAP producers only when they say so (a plan or a version line).
-      const tap = t.kind === 'node' ? readText(join(runDir, `results-${i}.tap`)) : readText(join(runDir, 'output.log'), tests.length === 1);
-      const cases = tap && (t.kind === 'node' || TAP_HEADER.test(tap)) ? parseTap(tap) : [];
-      const base = { display: t.display, cases, ...(durationMs !== undefined ? { durationMs } : {}) };
-      if (st !== undefined) return { ...base, verdict: st === 0 ? 'pass' : 'fail', exitStatus: st };
-      if (report && (running === i || tt.start !== undefined)) return { ...base, verdict: 'crash' };
-      if (timedOut?.test === i) return { ...base, verdict: 'timeout', durationMs: o.timeout * 1000 };
-      return { ...base, verdict: 'notrun' };
-    });
-
-    let code: ExitCode = Exit.pass;
-    if (results.some((r) => r.verdict === 'fail')) code = Exit.fail;
-    const lines: string[] = [];
-    for (const r of results) lines.push(resultLine(r));
-    for (const w of crash.warnings().slice(0, 3)) lines.push(pc.yellow(`kernel warning (not fatal without --fail-on-warn): ${w}`));
-    const keep = o.out ? ` (full log: ${join(runDir, 'console.log')})` : ' (keep the full console log with --out DIR)';
-    if (report) {
-      code = Exit.crash;
-      lines.push(crashText(report as CrashReport) + '\n' + pc.dim(`console log${keep}`));
-    } else if (timedOut) {
-      // A slow power-off after the last test is not the tests' fault: their verdicts stand.
-      if (timedOut.phase === 'boot') {
-        code = Exit.infra;
-        lines.push(pc.red(`the guest did not come up within ${BOOT_TIMEOUT_MS / 1000} s; VM killed`) + pc.dim(keep));
-      } else if (timedOut.phase === 'test') {
-        code = Exit.timeout;
-        lines.push(pc.red(`timeout: ${tests[timedOut.test! - 1]?.display} ran longer than ${o.timeout} s; VM killed`));
-      }
-    } else if (guestError) {
-      code = Exit.infra;
-      lines.push(pc.red(`guest init failed: ${guestError}`) + pc.dim(keep));
-    } else if (results.some((r) => r.verdict === 'notrun') || (timing.ready === undefined && !o.shell)) {
-      code = Exit.infra;
-      const tail = readText(join(runDir, 'console.log'))?.trimEnd().split('\n').slice(-15).join('\n  ') ?? '';
-      lines.push(pc.red(`the guest stopped before reporting (UML exit ${exit.code ?? exit.signal}); last console lines:\n  ${tail}`) + pc.dim(`\n${keep}`));
-    }
-    if (!o.shell || tests.length > 0) process.stdout.write(lines.join('\n') + '\n');
-    return code;
+    const ordered = items.map((it) => results.get(it)).filter((r): r is FileResult => r !== undefined);
+    const wall = Date.now() - t0;
+    if (o.ktap) process.stdout.write(toKtap(ordered));
+    if (o.junit) writeFileSync(resolve(o.cwd, o.junit), toJunit(ordered, wall));
+    if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall));
+    if (ordered.length > 1) print(summary(ordered, wall));
+    return ordered.length ? exitCode(ordered) : Exit.pass;
   } finally {
-    if (onSignal) for (const s of stopSignals) process.off(s, onSignal);
+    clearInterval(progress);
+    for (const s of stopSignals) process.off(s, onSignal);
     if (ttyState) spawnSync('stty', [ttyState], { stdio: ['inherit', 'ignore', 'ignore'] });
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-function readText(path: string, cond = true): string | undefined {
-  if (!cond) return undefined;
+function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
-
-function readStatus(runDir: string, i: number): number | undefined {
-  const t = readText(join(runDir, `status-${i}`))?.trim();
-  return t && /^\d+$/.test(t) ? Number(t) : undefined;
-}
-

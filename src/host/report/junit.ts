@@ -1,0 +1,73 @@
+// JUnit XML as CI systems read it: <testsuites> of one <testsuite> per file, a <testcase> per
+// node:test case (or one for the whole file when it has none).
+import { failures, type TestCase } from '../results/tap.js';
+import type { FileResult } from '../results/model.js';
+
+const esc = (s: string) =>
+  s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+
+interface Leaf {
+  name: string;
+  status: TestCase['status'];
+  detail?: string | undefined;
+}
+
+function leaves(cases: TestCase[], prefix = ''): Leaf[] {
+  return cases.flatMap((c) => {
+    const name = prefix ? `${prefix} > ${c.name}` : c.name;
+    return c.children.length > 0 ? leaves(c.children, name) : [{ name, status: c.status, detail: c.detail }];
+  });
+}
+
+function fileCases(r: FileResult): string[] {
+  const cls = esc(r.display);
+  if (r.cases.length === 0 || r.verdict === 'crash' || r.verdict === 'timeout' || r.verdict === 'error') {
+    const own: string[] = [];
+    const time = ((r.durationMs ?? 0) / 1000).toFixed(3);
+    const msg = r.crash ? `kernel ${r.crash.kind}: ${r.crash.title}` : (r.detail ?? `exit status ${r.exitStatus ?? '?'}`);
+    const body =
+      r.verdict === 'fail'
+        ? `<failure message="${esc(msg)}">${esc(failures(r.cases).map((f) => f.name).join('\n'))}</failure>`
+        : r.verdict === 'crash' || r.verdict === 'timeout' || r.verdict === 'error'
+          ? `<error type="${r.verdict}" message="${esc(msg)}">${esc(r.crash?.lines.join('\n') ?? '')}</error>`
+          : r.verdict === 'skip'
+            ? '<skipped/>'
+            : '';
+    own.push(`    <testcase classname="${cls}" name="${cls}" time="${time}">${body}</testcase>`);
+    // A crash or timeout still reports the cases that finished before it.
+    if (r.cases.length === 0 || r.verdict === 'fail' || r.verdict === 'pass' || r.verdict === 'skip') return own;
+    return [...own, ...leafCases(r)];
+  }
+  return leafCases(r);
+}
+
+function leafCases(r: FileResult): string[] {
+  const cls = esc(r.display);
+  return leaves(r.cases).map((l) => {
+    const body =
+      l.status === 'fail' ? `<failure message="${esc(l.detail ?? 'failed')}"/>` : l.status === 'skip' || l.status === 'todo' ? `<skipped message="${esc(l.detail ?? '')}"/>` : '';
+    return `    <testcase classname="${cls}" name="${esc(l.name)}" time="0">${body}</testcase>`;
+  });
+}
+
+export function toJunit(results: FileResult[], wallMs: number): string {
+  const suites = results.map((r) => {
+    const cases = fileCases(r);
+    const count = (re: RegExp) => cases.filter((c) => re.test(c)).length;
+    const attrs = `name="${esc(r.display)}" tests="${cases.length}" failures="${count(/<failure/)}" errors="${count(/<error/)}" skipped="${count(/<skipped/)}" time="${((r.durationMs ?? 0) / 1000).toFixed(3)}"`;
+    const out = r.output ? `\n    <system-out>${esc(r.output)}</system-out>` : '';
+    return `  <testsuite ${attrs}>\n${cases.join('\n')}${out}\n  </testsuite>`;
+  });
+  const all = suites.join('\n');
+  const n = (re: RegExp) => (all.match(re) ?? []).length;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="net-test" tests="${n(/<testcase /g)}" failures="${n(/<failure/g)}" errors="${n(/<error /g)}" skipped="${n(/<skipped/g)}" time="${(wallMs / 1000).toFixed(3)}">\n` +
+    `${all}\n</testsuites>\n`
+  );
+}

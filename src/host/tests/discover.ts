@@ -1,0 +1,107 @@
+// Expands what the user named (files, directories, globs) into test files, and shards them.
+import { existsSync, readdirSync, statSync, accessSync, constants } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../errors.js';
+
+const TEST_NAME = /\.test\.(ts|mts|js|mjs)$/;
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** In a directory, tests are *.test.{ts,js,...} files and executable files, recursively. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => {
+      const p = join(dir, e.name);
+      if (e.name.startsWith('.') || e.name === 'node_modules') return [];
+      if (e.isDirectory()) return walk(p);
+      if (e.isFile() && (TEST_NAME.test(e.name) || isExecutable(p))) return [p];
+      return [];
+    });
+}
+
+/** `*` and `?` within a path segment, `**` across segments. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function expandGlob(pattern: string, cwd: string): string[] {
+  const abs = resolve(cwd, pattern);
+  const parts = abs.split(sep);
+  const firstWild = parts.findIndex((p) => /[*?]/.test(p));
+  const base = parts.slice(0, firstWild).join(sep) || sep;
+  if (!existsSync(base)) return [];
+  const re = globToRegExp(abs);
+  const all = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = join(dir, e.name);
+      if (e.name === 'node_modules' || e.name.startsWith('.')) return [];
+      return e.isDirectory() ? all(p) : [p];
+    });
+  return all(base).filter((p) => re.test(p)).sort();
+}
+
+/** Test paths as the user should see them: relative to cwd when inside it. */
+export function discoverTests(args: string[], cwd: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const add = (abs: string, shown: string) => {
+    if (!seen.has(abs)) {
+      seen.add(abs);
+      out.push(shown);
+    }
+  };
+  const show = (abs: string) => {
+    const r = relative(cwd, abs);
+    return r.startsWith('..') ? abs : r;
+  };
+  for (const a of args) {
+    if (/[*?]/.test(a) && !existsSync(resolve(cwd, a))) {
+      const hits = expandGlob(a, cwd);
+      if (hits.length === 0) throw new UsageError(`no test matches ${a}`);
+      for (const h of hits) add(h, show(h));
+      continue;
+    }
+    const abs = resolve(cwd, a);
+    if (existsSync(abs) && statSync(abs).isDirectory()) {
+      const found = walk(abs);
+      if (found.length === 0) throw new UsageError(`no tests in directory ${a} (tests are *.test.ts/js files or executables)`);
+      for (const f of found) add(f, show(f));
+    } else {
+      add(abs, a); // files are checked (exists, executable) by resolveTests
+    }
+  }
+  return out;
+}
+
+/** Parses "I/N" (1-based). */
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be I/N with 1 <= I <= N, got ${s}`);
+  return { index, count };
+}
+
+/** Deterministic: sorted by path, every N-th file from offset I-1. The shards partition the list. */
+export function shard<T extends string>(files: T[], s: { index: number; count: number }): T[] {
+  return [...files].sort().filter((_, i) => i % s.count === s.index - 1);
+}

@@ -1,0 +1,255 @@
+// One VM from boot to power-off: spawn UML with its network, stream its channels, enforce the
+// boot and per-test timeouts, and say what happened. Verdicts are made by the caller.
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crashDetector, type CrashReport } from '../console/crash.js';
+import { lineSplitter } from '../console/lines.js';
+import type { Kernel } from '../kernel/locate.js';
+import type { Tap } from '../net/taps.js';
+import { launchUml, TAP_SETUP_FAILED, type NetMode } from './launch.js';
+import { renderPlan } from './plan.js';
+import { umlArgs } from './uml.js';
+
+export interface GuestTest {
+  display: string;
+  /** argv as the guest sees it. */
+  argv: string[];
+  /** Where the guest's TAP results for this test land (node tests), relative to the run dir. */
+  tapFile?: string;
+}
+
+export interface VmRequest {
+  kernel: Kernel;
+  tests: GuestTest[];
+  taps: Tap[];
+  net: NetMode;
+  mem: string;
+  /** Seconds each test may run. */
+  timeout: number;
+  cmdline: string[];
+  runDir: string;
+  umlDir: string;
+  umid: string;
+  init: string;
+  shell: boolean;
+  failOnWarn: boolean;
+  /** Guest working directory and PATH. */
+  cwd: string;
+  path: string;
+  env: Record<string, string>;
+  /** Called with each test's output as it arrives (index is 1-based). */
+  onOutput?: (index: number, chunk: string) => void;
+  onConsoleLine?: (line: string) => void;
+  onTestEnd?: (index: number) => void;
+}
+
+export interface Timing {
+  /** Epoch ms: UML started, the kernel ran init, init finished setting up, ... */
+  spawn: number;
+  init?: number;
+  ready?: number;
+  tests: { start?: number; end?: number }[];
+  done?: number;
+  exit?: number;
+}
+
+export interface VmOutcome {
+  timing: Timing;
+  /** Exit status per test index (1-based), from status files, else the control channel. */
+  statuses: Map<number, number>;
+  /** Output per test index. */
+  output: Map<number, string>;
+  /** Test running when the VM stopped abnormally. */
+  running?: number;
+  crash?: CrashReport;
+  warnings: string[];
+  timedOut?: { phase: 'boot' | 'test' | 'poweroff'; test?: number };
+  guestError?: string;
+  /** The namespace/tap setup failed before UML started. */
+  setupError?: string;
+  interrupted: boolean;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  consoleTail: string[];
+}
+
+/** Time the guest gets from start to init's "ready". */
+export const BOOT_TIMEOUT_MS = 60_000;
+/** Time UML gets to power off after the last test. */
+const POWEROFF_TIMEOUT_MS = 10_000;
+/** init writes "\x1ent:test <i>\n" on the output line before test i: an exact split point. */
+const MARK = '\x1e';
+
+export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutcome> {
+  writeFileSync(
+    join(req.runDir, 'plan.sh'),
+    renderPlan({
+      mode: req.shell ? 'shell' : 'test',
+      hostname: 'net-test',
+      cwd: req.cwd,
+      path: req.path,
+      moduleDir: req.kernel.moduleDir,
+      rootless: req.net === 'private' && process.getuid?.() !== 0,
+      tests: req.tests.map((t) => t.argv),
+      env: req.env,
+    }),
+  );
+  const args = umlArgs({ mem: req.mem, init: req.init, runDir: req.runDir, umid: req.umid, umlDir: req.umlDir, taps: req.taps, extra: req.cmdline });
+  const launch = launchUml({ kernel: req.kernel.path, args, taps: req.taps, net: req.net, stdio: [req.shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    launch.kill();
+  };
+  abort.addEventListener('abort', onAbort);
+  if (abort.aborted) onAbort();
+
+  const timing: Timing = { spawn: Date.now(), tests: req.tests.map(() => ({})) };
+  const consoleLog = createWriteStream(join(req.runDir, 'console.log'));
+  const outputLog = createWriteStream(join(req.runDir, 'output.log'));
+  const crash = crashDetector({ failOnWarn: req.failOnWarn });
+  const statuses = new Map<number, number>();
+  const output = new Map<number, string>();
+  const consoleTail: string[] = [];
+  let timedOut: VmOutcome['timedOut'];
+  let guestError: string | undefined;
+  let running: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number, what: NonNullable<VmOutcome['timedOut']>) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = what;
+      launch.kill();
+    }, ms);
+  };
+  arm(BOOT_TIMEOUT_MS, { phase: 'boot' });
+
+  const setupErr: string[] = [];
+  const consoleLines = lineSplitter((line) => {
+    consoleLog.write(line + '\n');
+    crash.feed(line);
+    consoleTail.push(line);
+    if (consoleTail.length > 30) consoleTail.shift();
+    if (timing.init === undefined && /^Run \S+ as init process/.test(line)) timing.init = Date.now();
+    req.onConsoleLine?.(line);
+  });
+  const [, stdout, stderr, out, control] = launch.child.stdio;
+  stdout?.on('data', (b: Buffer) => {
+    consoleLines.push(b);
+    if (req.shell) process.stdout.write(b);
+  });
+  stderr?.on('data', (b: Buffer) => {
+    consoleLines.push(b);
+    if (setupErr.length < 20) setupErr.push(b.toString('utf8'));
+  });
+
+  // Output: split exactly at init's markers; a marker may straddle chunks.
+  let current = 0;
+  let pending = '';
+  const emit = (text: string) => {
+    if (!text) return;
+    outputLog.write(text);
+    output.set(current, (output.get(current) ?? '') + text);
+    req.onOutput?.(current, text);
+  };
+  out?.on('data', (b: Buffer) => {
+    let text = pending + b.toString('utf8');
+    pending = '';
+    for (;;) {
+      const at = text.indexOf(MARK);
+      if (at < 0) break;
+      emit(text.slice(0, at));
+      const nl = text.indexOf('\n', at);
+      if (nl < 0) {
+        pending = text.slice(at);
+        text = '';
+        break;
+      }
+      const m = /^nt:test (\d+)$/.exec(text.slice(at + 1, nl).trim());
+      if (m) current = Number(m[1]);
+      text = text.slice(nl + 1);
+    }
+    emit(text);
+  });
+
+  const controlLines = lineSplitter((line) => {
+    const m = /^nt:(\w+)\s*(.*)$/.exec(line.trim());
+    if (!m) return;
+    const [, ev, rest = ''] = m;
+    const now = Date.now();
+    if (ev === 'ready') {
+      timing.ready = now;
+      clearTimeout(timer);
+    } else if (ev === 'start') {
+      running = Number(rest);
+      const t = timing.tests[running - 1];
+      if (t) t.start = now;
+      arm(req.timeout * 1000, { phase: 'test', test: running });
+    } else if (ev === 'end') {
+      const [i, st] = rest.split(' ').map(Number);
+      if (i !== undefined && st !== undefined && Number.isFinite(st)) statuses.set(i, st);
+      const t = timing.tests[(i ?? 0) - 1];
+      if (t) t.end = now;
+      running = undefined;
+      clearTimeout(timer);
+      if (i !== undefined) req.onTestEnd?.(i);
+    } else if (ev === 'done') {
+      timing.done = now;
+      arm(POWEROFF_TIMEOUT_MS, { phase: 'poweroff' });
+    } else if (ev === 'error') {
+      guestError = rest;
+    }
+  });
+  control?.on('data', (b: Buffer) => controlLines.push(b));
+
+  let exit: VmOutcome['exit'];
+  try {
+    exit = await new Promise((res, rej) => {
+      launch.child.once('error', rej);
+      launch.child.once('exit', (code, signal) => res({ code, signal }));
+    });
+  } finally {
+    timing.exit = Date.now();
+    clearTimeout(timer);
+    abort.removeEventListener('abort', onAbort);
+    // UML is gone; its helpers may still hold the pipes. End the group, then drain the pipes.
+    launch.kill();
+    await Promise.race([new Promise((r) => launch.child.once('close', r)), new Promise((r) => setTimeout(r, 2000))]);
+    consoleLines.end();
+    controlLines.end();
+    launch.cleanup();
+    await Promise.all([new Promise((r) => consoleLog.end(r)), new Promise((r) => outputLog.end(r))]);
+    writeFileSync(join(req.runDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
+  }
+
+  // The status files are the record; the control line is the fallback.
+  for (let i = 1; i <= req.tests.length; i++) {
+    try {
+      const t = readFileSync(join(req.runDir, `status-${i}`), 'utf8').trim();
+      if (/^\d+$/.test(t)) statuses.set(i, Number(t));
+    } catch {
+      // not run, or no file: keep the control channel's word
+    }
+  }
+  const setupFailed = timing.ready === undefined && (exit.code === TAP_SETUP_FAILED || /unshare: /.test(setupErr.join('')));
+  const report = crash.report();
+  return {
+    timing,
+    statuses,
+    output,
+    ...(running !== undefined ? { running } : {}),
+    ...(report ? { crash: report } : {}),
+    warnings: crash.warnings(),
+    ...(timedOut ? { timedOut } : {}),
+    ...(guestError ? { guestError } : {}),
+    ...(setupFailed ? { setupError: setupErr.join('').trim() || `exit ${exit.code}` } : {}),
+    interrupted,
+    exit,
+    consoleTail,
+  };
+}
+
+export const describeSetupError = (e: string): string =>
+  /unshare: /.test(e)
+    ? `cannot create the run's namespaces: ${e} (user namespaces disabled? see \`net-test doctor\`)`
+    : `cannot create tap devices in the run's network namespace: ${e}`;
+
