@@ -104,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--retries <n>', 'rerun a failed file up to N times; a later pass is reported as flaky')
     .option('--repeat <n>', 'run every file N times (hunting flakes)')
     .option('--shard <i/n>', 'run the i-th of n deterministic, disjoint slices of the files')
-    .option('--ktap', 'print results as KTAP version 1 on stdout instead of the report')
+    .option('--ktap', 'print results as KTAP version 1 on stdout (the report goes to stderr)')
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
     .option('--shell', 'open a root shell in the guest after the tests')

@@ -6,9 +6,9 @@
 #
 # Contract with the host (src/host/vm/plan.ts writes plan.sh, src/host/run.ts reads the rest):
 #   NET_TEST_RUNDIR  host path of the run directory (kernel command line -> init environment)
-#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_COUNT, NT_CWD,
-#                    NT_PATH, NT_MODDIR, NT_ROOTLESS,
-#                    nt_test_<i> functions that run test i
+#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_CWD,
+#                    NT_PATH, NT_MODDIR, NT_ROOTLESS, NT_STEPS; per step k: nt_kind_k (exec or
+#                    agent), nt_idx_k (test index of an exec step), nt_step_k (runs it)
 #   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
 #   /dev/ttyS1       control lines (host fd 4):
 #                    "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
@@ -132,16 +132,23 @@ cd "$NT_CWD" 2>/dev/null || cd /
 
 ctl ready
 stty -F /dev/ttyS0 raw -echo 2>/dev/null
-i=1
+# Executables are wrapped here; the agent step reports each of its node tests itself.
+k=1
 rc=0
-while [ $i -le "$NT_COUNT" ]; do
-	ctl "start $i"
-	printf '\036nt:test %d\n' $i >/dev/ttyS0
-	"nt_test_$i" </dev/null >/dev/ttyS0 2>&1
-	rc=$?
-	echo $rc >/run/net-test/status-$i
-	ctl "end $i $rc"
-	i=$((i + 1))
+while [ $k -le "$NT_STEPS" ]; do
+	eval "kind=\$nt_kind_$k i=\$nt_idx_$k"
+	if [ "$kind" = agent ]; then
+		"nt_step_$k" </dev/null >/dev/ttyS0 2>&1
+		rc=$?
+	else
+		ctl "start $i"
+		printf '\036nt:test %d\n' $i >/dev/ttyS0
+		"nt_step_$k" </dev/null >/dev/ttyS0 2>&1
+		rc=$?
+		echo $rc >/run/net-test/status-$i
+		ctl "end $i $rc"
+	fi
+	k=$((k + 1))
 done
 if [ "$NT_MODE" = shell ]; then
 	echo "net-test: root shell in the guest; exit or Ctrl-D powers off." >/dev/tty0

@@ -16,11 +16,12 @@ import { toJunit } from './report/junit.js';
 import { toKtap } from './report/ktap.js';
 import { crashText, outputExcerpt, resultLine, summary } from './report/terminal.js';
 import { exitCode, type FileResult } from './results/model.js';
-import { parseTap } from './results/tap.js';
+import { parseTap, type TestCase } from './results/tap.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
-import { bundleName, bundleTest, guestPath, resolveTests, type TestFile } from './tests/prepare.js';
+import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
-import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type GuestTest, type VmOutcome } from './vm/session.js';
+import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
+import type { PlanStep } from './vm/plan.js';
 
 export interface RunOptions {
   tests: string[];
@@ -86,11 +87,11 @@ function validate(o: RunOptions): void {
   if (o.hostNet && (o.jobs ?? 1) > 1) throw new UsageError('--host-net gives every VM the same tap names: use it with -j 1');
 }
 
-/** One file to run once. */
+/** One file to run once: an executable's argv, or a node test's bundle (run by the agent). */
 interface Item {
   file: TestFile;
   display: string;
-  argv: string[];
+  argv?: string[];
   bundle?: string;
 }
 
@@ -123,28 +124,33 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     mkdirSync(bundles);
     const repeat = o.repeat ?? 1;
     const items: Item[] = [];
+    const agent = join(bundles, 'agent.mjs');
+    if (tests.some((t) => t.kind === 'node')) await bundleAgent(agent);
+    const agentArgv = (tap: string) => [
+      guestPath(process.execPath),
+      '--enable-source-maps',
+      '--disable-warning=MaxListenersExceededWarning',
+      ...(filter ? [`--test-name-pattern=${o.filter}`] : []),
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=/run/net-test/${tap}`,
+      `--test-reporter=${guestPath(AGENT_REPORTER)}`,
+      '--test-reporter-destination=/dev/null',
+      guestPath(agent),
+    ];
     for (const [i, t] of tests.entries()) {
-      let argv: string[];
+      // An executable has no cases to select: --filter selects it by its path.
+      if (filter && t.kind === 'exec' && !filter.test(t.display)) continue;
+      let run: Pick<Item, 'argv' | 'bundle'>;
       if (t.kind === 'exec') {
-        argv = [guestPath(t.path), ...o.args];
+        run = { argv: [guestPath(t.path), ...o.args] };
       } else {
         const b = join(bundles, bundleName(i + 1, t));
         await bundleTest(t, b);
-        argv = [
-          guestPath(process.execPath),
-          '--enable-source-maps',
-          ...(filter ? [`--test-name-pattern=${o.filter}`] : []),
-          '--test-reporter=spec',
-          '--test-reporter-destination=stdout',
-          '--test-reporter=tap',
-          '--test-reporter-destination=@TAP@',
-          guestPath(b),
-          ...o.args,
-        ];
+        run = { bundle: guestPath(b) };
       }
-      // An executable has no cases to select: --filter selects it by its path.
-      if (filter && t.kind === 'exec' && !filter.test(t.display)) continue;
-      for (let k = 1; k <= repeat; k++) items.push({ file: t, display: repeat > 1 ? `${t.display} #${k}` : t.display, argv });
+      for (let k = 1; k <= repeat; k++) items.push({ file: t, display: repeat > 1 ? `${t.display} #${k}` : t.display, ...run });
     }
     if (tests.length > 0 && items.length === 0) throw new UsageError(`--filter ${o.filter} selects no test`);
 
@@ -164,10 +170,10 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         process.stderr.write(`\r\x1b[K${pc.dim(`${running} VMs running · ${done}/${items.length} done · ${failed} failed · ${((Date.now() - t0) / 1000).toFixed(0)} s`)}`);
       }, 250);
     }
+    // With --ktap, stdout is KTAP only: the report goes to stderr.
     const print = (text: string) => {
-      if (o.ktap) return;
       clearProgress();
-      process.stdout.write(text + '\n');
+      (o.ktap ? process.stderr : process.stdout).write(text + '\n');
     };
 
     /** Boots one VM for `batch`; returns the items it did not get to. */
@@ -180,10 +186,29 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       writeFileSync(join(runDir, 'seed'), randomBytes(512));
       // Each parallel VM has its own network namespace, so tap names never collide.
       const taps = planTaps(o.taps, tapPrefix());
-      const guestTests: GuestTest[] = batch.map((it, i) => ({
-        display: it.display,
-        argv: it.argv.map((a) => (a === '--test-reporter-destination=@TAP@' ? `--test-reporter-destination=/run/net-test/results-${i + 1}.tap` : a)),
-      }));
+      // Consecutive node tests share one agent process; executables run on their own.
+      const steps: PlanStep[] = [];
+      const agentTap = new Map<number, string>();
+      const groups: { files: { index: number; display: string; path: string; args: string[] }[]; argv: string[] }[] = [];
+      let group: (typeof groups)[number] | undefined;
+      batch.forEach((it, idx) => {
+        const index = idx + 1;
+        if (it.argv) {
+          steps.push({ kind: 'exec', index, argv: it.argv });
+          group = undefined;
+          return;
+        }
+        if (!group) {
+          const tap = `results-agent-${steps.length + 1}.tap`;
+          group = { files: [], argv: [...agentArgv(tap)] };
+          groups.push(group);
+          steps.push({ kind: 'agent', argv: group.argv });
+        }
+        group.files.push({ index, display: it.display, path: it.bundle!, args: o.args });
+        agentTap.set(index, `results-agent-${steps.length}.tap`);
+      });
+      // The agent's one argument: its file list.
+      for (const g of groups) g.argv.push(JSON.stringify(g.files));
       if (o.verbose) {
         process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
       }
@@ -193,7 +218,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         outcome = await runVm(
           {
             kernel,
-            tests: guestTests,
+            count: batch.length,
+            steps,
             taps,
             net,
             mem: o.mem,
@@ -227,12 +253,19 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         const st = outcome.statuses.get(i);
         const tt = outcome.timing.tests[idx]!;
         const durationMs = tt.start !== undefined ? (tt.end ?? outcome.timing.exit ?? Date.now()) - tt.start : undefined;
-        const tap = it.file.kind === 'node' ? read(join(runDir, `results-${i}.tap`)) : outcome.output.get(i);
-        const cases = tap && (it.file.kind === 'node' || TAP_HEADER.test(tap)) ? parseTap(tap) : [];
+        let cases: TestCase[] = [];
+        if (it.bundle) {
+          // The agent's TAP has one top-level suite per file, named as the file is shown.
+          const tap = read(join(runDir, agentTap.get(i)!));
+          cases = (tap ? parseTap(tap) : []).find((c) => c.name === it.display)?.children ?? [];
+        } else {
+          const out = outcome.output.get(i);
+          if (out && TAP_HEADER.test(out)) cases = parseTap(out);
+        }
         const base = { display: it.display, cases, output: outcome.output.get(i) ?? '', attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
         let r: FileResult | undefined;
         if (st !== undefined) {
-          const skipped = (st === KSFT_SKIP && it.file.kind === 'exec' && cases.length > 0) || (st === 0 && cases.length > 0 && cases.every((c) => c.status === 'skip'));
+          const skipped = (st === KSFT_SKIP && !it.bundle && TAP_HEADER.test(base.output)) || (st === 0 && cases.length > 0 && cases.every((c) => c.status === 'skip'));
           r = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
         } else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
           r = { ...base, verdict: 'crash', crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` };

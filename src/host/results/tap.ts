@@ -12,7 +12,8 @@ export interface TestCase {
   children: TestCase[];
 }
 
-const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(SKIP|TODO)\b\s*(.*))?$/i;
+// A '#' that does not start a SKIP/TODO directive is part of the name.
+const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)(?:\s*#\s*(SKIP|TODO)\b\s*(.*))?$/i;
 
 function depth(line: string): number {
   const m = /^[ \t]*/.exec(line)![0];

@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { UsageError } from '../errors.js';
 
@@ -73,9 +74,22 @@ const nativeExternal: Plugin = {
 
 /** Bundles a .ts/.js test to `outFile`; a compile error is a usage error with esbuild's message. */
 export async function bundleTest(t: TestFile, outFile: string): Promise<void> {
+  await bundle(t.path, t.display, outFile);
+}
+
+const AGENT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/guest/agent.ts');
+/** The reporter the agent loads next to node's own (plain JS, used as it is). */
+export const AGENT_REPORTER = resolve(dirname(AGENT), 'agent-reporter.mjs');
+
+/** Bundles the guest agent (src/guest/agent.ts) to `outFile`. */
+export async function bundleAgent(outFile: string): Promise<void> {
+  await bundle(AGENT, 'the guest agent', outFile);
+}
+
+async function bundle(entry: string, display: string, outFile: string): Promise<void> {
   try {
     await build({
-      entryPoints: [t.path],
+      entryPoints: [entry],
       outfile: outFile,
       bundle: true,
       platform: 'node',
@@ -92,7 +106,7 @@ export async function bundleTest(t: TestFile, outFile: string): Promise<void> {
     const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors;
     const first = errs?.[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
-    throw new UsageError(`cannot bundle ${t.display}: ${where}${first?.text ?? String(e)}`);
+    throw new UsageError(`cannot bundle ${display}: ${where}${first?.text ?? String(e)}`);
   }
 }
 

@@ -1,5 +1,7 @@
 // Writes plan.sh, the run's instructions to the guest init (src/guest/init.sh sources it).
 
+export type PlanStep = { kind: 'exec'; index: number; argv: string[] } | { kind: 'agent'; argv: string[] };
+
 export interface GuestPlan {
   mode: 'test' | 'shell';
   hostname: string;
@@ -11,8 +13,8 @@ export interface GuestPlan {
   moduleDir?: string | undefined;
   /** UML runs in a user namespace: host files appear owned by the overflow uid. */
   rootless: boolean;
-  /** One argv per test, as the guest sees paths. */
-  tests: string[][];
+  /** What init runs, in order: an executable test, or the agent running several node tests. */
+  steps: PlanStep[];
   env: Record<string, string>;
 }
 
@@ -30,9 +32,12 @@ export function renderPlan(p: GuestPlan): string {
     `NT_PATH=${shQuote(p.path)}`,
     `NT_MODDIR=${shQuote(p.moduleDir ?? '')}`,
     `NT_ROOTLESS=${p.rootless ? 1 : 0}`,
-    `NT_COUNT=${p.tests.length}`,
+    `NT_STEPS=${p.steps.length}`,
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),
-    ...p.tests.map((argv, i) => `nt_test_${i + 1}() { ${argv.map(shQuote).join(' ')}; }`),
+    ...p.steps.flatMap((s, k) => [
+      `nt_kind_${k + 1}=${s.kind} nt_idx_${k + 1}=${s.kind === 'exec' ? s.index : 0}`,
+      `nt_step_${k + 1}() { ${s.argv.map(shQuote).join(' ')}; }`,
+    ]),
   ];
   return lines.join('\n') + '\n';
 }

@@ -7,20 +7,15 @@ import { lineSplitter } from '../console/lines.js';
 import type { Kernel } from '../kernel/locate.js';
 import type { Tap } from '../net/taps.js';
 import { launchUml, TAP_SETUP_FAILED, type NetMode } from './launch.js';
-import { renderPlan } from './plan.js';
+import { renderPlan, type PlanStep } from './plan.js';
 import { umlArgs } from './uml.js';
 
-export interface GuestTest {
-  display: string;
-  /** argv as the guest sees it. */
-  argv: string[];
-  /** Where the guest's TAP results for this test land (node tests), relative to the run dir. */
-  tapFile?: string;
-}
 
 export interface VmRequest {
   kernel: Kernel;
-  tests: GuestTest[];
+  /** Number of tests; test indexes run from 1 to count. */
+  count: number;
+  steps: PlanStep[];
   taps: Tap[];
   net: NetMode;
   mem: string;
@@ -89,7 +84,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       path: req.path,
       moduleDir: req.kernel.moduleDir,
       rootless: req.net === 'private' && process.getuid?.() !== 0,
-      tests: req.tests.map((t) => t.argv),
+      steps: req.steps,
       env: req.env,
     }),
   );
@@ -103,7 +98,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   abort.addEventListener('abort', onAbort);
   if (abort.aborted) onAbort();
 
-  const timing: Timing = { spawn: Date.now(), tests: req.tests.map(() => ({})) };
+  const timing: Timing = { spawn: Date.now(), tests: Array.from({ length: req.count }, () => ({})) };
   const consoleLog = createWriteStream(join(req.runDir, 'console.log'));
   const outputLog = createWriteStream(join(req.runDir, 'output.log'));
   const crash = crashDetector({ failOnWarn: req.failOnWarn });
@@ -222,7 +217,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   }
 
   // The status files are the record; the control line is the fallback.
-  for (let i = 1; i <= req.tests.length; i++) {
+  for (let i = 1; i <= req.count; i++) {
     try {
       const t = readFileSync(join(req.runDir, `status-${i}`), 'utf8').trim();
       if (/^\d+$/.test(t)) statuses.set(i, Number(t));

@@ -26,8 +26,8 @@ test('UML command line wires console, output and control channels and the taps',
 
 test('plan.sh quotes every argument so sh gives them back unchanged', () => {
   const nasty = ["it's", '$(touch /tmp/pwned)', 'a b', '"', '\\', '', '*'];
-  const plan = renderPlan({ mode: 'test', rootless: false, hostname: 'h', cwd: '/', path: '/bin', tests: [['printf', '%s\\n', ...nasty]], env: { X: "y'z" } });
-  const r = spawnSync('sh', ['-c', `${plan}\nnt_test_1; printf '%s\\n' "$X"`], { encoding: 'utf8' });
+  const plan = renderPlan({ mode: 'test', rootless: false, hostname: 'h', cwd: '/', path: '/bin', steps: [{ kind: 'exec', index: 1, argv: ['printf', '%s\\n', ...nasty] }], env: { X: "y'z" } });
+  const r = spawnSync('sh', ['-c', `${plan}\nnt_step_1; printf '%s\\n' "$X"`], { encoding: 'utf8' });
   assert.equal(r.stdout, [...nasty, "y'z"].join('\n') + '\n');
   assert.equal(shQuote("a'b"), `'a'\\''b'`);
 });
