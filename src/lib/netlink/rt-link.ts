@@ -1,0 +1,191 @@
+// Links: RTM_NEWLINK/DELLINK/GETLINK/SETLINK payloads and decoded link objects (if_link.h).
+import { bytesToMac, ipToBytes, macToBytes } from './addr.js';
+import { attrs, attrSet, nla, type AttrBuf } from './attr.js';
+import type { NlMessage } from './message.js';
+import { flagNames, nameOf } from './names.js';
+import { decodeStats64, familyName, ifinfomsg, type FamilyName, type LinkStats } from './rt-structs.js';
+import { IFF, IF_OPER } from './uapi/if.js';
+import { IFLA, IFLA_INFO, IFLA_XFRM } from './uapi/if_link.js';
+import { IFLA_VTI } from './uapi/if_tunnel.js';
+import { ARPHRD, AF } from './uapi/manual.js';
+import { VETH_INFO } from './uapi/veth.js';
+
+export interface Link {
+  index: number;
+  name: string;
+  family: FamilyName;
+  /** ARPHRD type by name ('ether', 'loopback', 'none') or number. */
+  type: string | number;
+  /** IFF_* names: ['UP', 'BROADCAST', 'RUNNING', 'MULTICAST', 'LOWER_UP']. */
+  flags: string[];
+  up: boolean;
+  mtu?: number;
+  minMtu?: number;
+  maxMtu?: number;
+  txqlen?: number;
+  /** 'up', 'down', 'unknown', 'lowerlayerdown'... */
+  operstate?: string | number;
+  address?: string;
+  broadcast?: string;
+  /** IFLA_INFO_KIND: 'dummy', 'veth', 'vti', 'xfrm'... */
+  kind?: string;
+  /** IFLA_LINK: the peer/lower device index. */
+  link?: number;
+  master?: number;
+  /** xfrm interfaces: IFLA_XFRM_IF_ID. */
+  ifId?: number;
+  /** vti: keys and endpoints. */
+  vti?: { link?: number; ikey?: number; okey?: number; local?: string; remote?: string; fwmark?: number };
+  stats?: LinkStats;
+}
+
+export interface LinkChange {
+  /** Rename. */
+  name?: string;
+  up?: boolean;
+  mtu?: number;
+  address?: string;
+  txqlen?: number;
+  /** Move to another namespace by file descriptor (IFLA_NET_NS_FD). */
+  netnsFd?: number;
+  netnsPid?: number;
+  master?: number;
+}
+
+export type LinkKindSpec =
+  | { kind: 'dummy' }
+  | { kind: 'veth'; peer: { name: string; address?: string; mtu?: number; netnsFd?: number } }
+  | { kind: 'vti' | 'vti6'; local?: string; remote?: string; ikey?: number; okey?: number; link?: number; fwmark?: number }
+  | { kind: 'xfrm'; ifId: number; link?: number }
+  | { kind: string; data?: readonly AttrBuf[] };
+
+export type LinkSpec = LinkKindSpec & { name: string } & Omit<LinkChange, 'name'>;
+
+function changeAttrs(c: LinkChange): AttrBuf[] {
+  return [
+    c.name !== undefined && nla.str(IFLA.IFNAME, c.name),
+    c.mtu !== undefined && nla.u32(IFLA.MTU, c.mtu),
+    c.address !== undefined && nla.bytes(IFLA.ADDRESS, macToBytes(c.address)),
+    c.txqlen !== undefined && nla.u32(IFLA.TXQLEN, c.txqlen),
+    c.netnsFd !== undefined && nla.u32(IFLA.NET_NS_FD, c.netnsFd),
+    c.netnsPid !== undefined && nla.u32(IFLA.NET_NS_PID, c.netnsPid),
+    c.master !== undefined && nla.u32(IFLA.MASTER, c.master),
+  ];
+}
+
+function upFlags(up: boolean | undefined): { flags: number; change: number } {
+  return up === undefined ? { flags: 0, change: 0 } : { flags: up ? IFF.UP : 0, change: IFF.UP };
+}
+
+/** RTM_SETLINK/RTM_NEWLINK body changing an existing link. */
+export function encodeLinkChange(index: number, c: LinkChange): Buffer {
+  return Buffer.concat([ifinfomsg.encode({ family: AF.UNSPEC, index, ...upFlags(c.up) }), attrs(changeAttrs(c))]);
+}
+
+function kindData(s: LinkKindSpec): AttrBuf {
+  switch (s.kind) {
+    case 'dummy':
+      return undefined;
+    case 'veth': {
+      const p = (s as Extract<LinkKindSpec, { kind: 'veth' }>).peer;
+      // VETH_INFO_PEER holds a struct ifinfomsg followed by the peer's IFLA_* attributes.
+      const peer = Buffer.concat([ifinfomsg.encode({}), attrs(changeAttrs({ ...p }))]);
+      return nla.nest(IFLA_INFO.DATA, [nla.bytes(VETH_INFO.PEER, peer)]);
+    }
+    case 'vti':
+    case 'vti6': {
+      const v = s as Extract<LinkKindSpec, { kind: 'vti' | 'vti6' }>;
+      return nla.nest(IFLA_INFO.DATA, [
+        v.link !== undefined && nla.u32(IFLA_VTI.LINK, v.link),
+        v.ikey !== undefined && nla.be32(IFLA_VTI.IKEY, v.ikey),
+        v.okey !== undefined && nla.be32(IFLA_VTI.OKEY, v.okey),
+        v.local !== undefined && nla.bytes(IFLA_VTI.LOCAL, ipToBytes(v.local)),
+        v.remote !== undefined && nla.bytes(IFLA_VTI.REMOTE, ipToBytes(v.remote)),
+        v.fwmark !== undefined && nla.u32(IFLA_VTI.FWMARK, v.fwmark),
+      ]);
+    }
+    case 'xfrm': {
+      const x = s as Extract<LinkKindSpec, { kind: 'xfrm' }>;
+      return nla.nest(IFLA_INFO.DATA, [
+        x.link !== undefined && nla.u32(IFLA_XFRM.LINK, x.link),
+        nla.u32(IFLA_XFRM.IF_ID, x.ifId),
+      ]);
+    }
+    default: {
+      const d = (s as { data?: readonly AttrBuf[] }).data;
+      return d && nla.nest(IFLA_INFO.DATA, d);
+    }
+  }
+}
+
+/** RTM_NEWLINK body creating a link (send with NLM_F_CREATE | NLM_F_EXCL). */
+export function encodeLinkCreate(s: LinkSpec): Buffer {
+  return Buffer.concat([
+    ifinfomsg.encode({ family: AF.UNSPEC, ...upFlags(s.up) }),
+    attrs([
+      ...changeAttrs(s),
+      nla.nest(IFLA.LINKINFO, [nla.strRaw(IFLA_INFO.KIND, s.kind), kindData(s)]),
+    ]),
+  ]);
+}
+
+/** RTM_GETLINK doit body: by index, or by name with index 0. */
+export function encodeLinkGet(which: number | string): Buffer {
+  return typeof which === 'number'
+    ? ifinfomsg.encode({ index: which })
+    : Buffer.concat([ifinfomsg.encode({}), nla.str(IFLA.IFNAME, which)]);
+}
+
+function arphrdName(t: number): string | number {
+  return nameOf(ARPHRD, t);
+}
+
+export function decodeLink(m: NlMessage): Link {
+  const h = ifinfomsg.decode(m.payload);
+  const a = attrSet(m.payload, ifinfomsg.size);
+  const link: Link = {
+    index: h.index,
+    name: a.str(IFLA.IFNAME) ?? '',
+    family: familyName(h.family),
+    type: arphrdName(h.type),
+    flags: flagNames(IFF, h.flags),
+    up: (h.flags & IFF.UP) !== 0,
+  };
+  const set = <K extends keyof Link>(k: K, v: Link[K] | undefined): void => {
+    if (v !== undefined) link[k] = v;
+  };
+  set('mtu', a.u32(IFLA.MTU));
+  set('minMtu', a.u32(IFLA.MIN_MTU));
+  set('maxMtu', a.u32(IFLA.MAX_MTU));
+  set('txqlen', a.u32(IFLA.TXQLEN));
+  const op = a.u8(IFLA.OPERSTATE);
+  set('operstate', op === undefined ? undefined : nameOf(IF_OPER, op));
+  const addr = a.get(IFLA.ADDRESS);
+  set('address', addr && bytesToMac(addr));
+  const brd = a.get(IFLA.BROADCAST);
+  set('broadcast', brd && bytesToMac(brd));
+  set('link', a.u32(IFLA.LINK));
+  set('master', a.u32(IFLA.MASTER));
+  const st = a.get(IFLA.STATS64);
+  set('stats', st && decodeStats64(st));
+  const info = a.nested(IFLA.LINKINFO);
+  const kind = info?.str(IFLA_INFO.KIND);
+  set('kind', kind);
+  const data = info?.nested(IFLA_INFO.DATA);
+  if (data && kind === 'xfrm') set('ifId', data.u32(IFLA_XFRM.IF_ID));
+  if (data && (kind === 'vti' || kind === 'vti6')) {
+    const fam = kind === 'vti' ? AF.INET : AF.INET6;
+    const vti: NonNullable<Link['vti']> = {};
+    const put = <K extends keyof typeof vti>(k: K, v: (typeof vti)[K] | undefined): void => {
+      if (v !== undefined) vti[k] = v;
+    };
+    put('link', data.u32(IFLA_VTI.LINK));
+    put('ikey', data.be32(IFLA_VTI.IKEY));
+    put('okey', data.be32(IFLA_VTI.OKEY));
+    put('local', data.ip(IFLA_VTI.LOCAL, fam));
+    put('remote', data.ip(IFLA_VTI.REMOTE, fam));
+    put('fwmark', data.u32(IFLA_VTI.FWMARK));
+    link.vti = vti;
+  }
+  return link;
+}

@@ -1,0 +1,92 @@
+// Fixed headers of rtnetlink messages (include/uapi/linux/rtnetlink.h, if_addr.h, fib_rules.h,
+// neighbour.h, if_link.h), and naming helpers shared by the rt-* modules.
+import { struct } from './layout.js';
+import { AF } from './uapi/manual.js';
+import { RT_TABLE } from './uapi/rtnetlink.js';
+
+/** Multicast routing pseudo-families (include/uapi/linux/rtnetlink.h). */
+const RTNL_FAMILY_IPMR = 128;
+const RTNL_FAMILY_IP6MR = 129;
+
+export const ifinfomsg = struct({ family: 'u8', pad: 'u8', type: 'u16', index: 's32', flags: 'u32', change: 'u32' });
+export const ifaddrmsg = struct({ family: 'u8', prefixlen: 'u8', flags: 'u8', scope: 'u8', index: 'u32' });
+export const rtmsg = struct({
+  family: 'u8', dstLen: 'u8', srcLen: 'u8', tos: 'u8', table: 'u8', protocol: 'u8', scope: 'u8', type: 'u8', flags: 'u32',
+});
+/** struct fib_rule_hdr: same shape as rtmsg with res1/res2/action in place of protocol/scope/type. */
+export const fibRuleHdr = struct({
+  family: 'u8', dstLen: 'u8', srcLen: 'u8', tos: 'u8', table: 'u8', res1: 'u8', res2: 'u8', action: 'u8', flags: 'u32',
+});
+export const ndmsg = struct({ family: 'u8', pad1: 'u8', pad2: 'u16', ifindex: 's32', state: 'u16', flags: 'u8', type: 'u8' });
+export const ifStatsMsg = struct({ family: 'u8', pad1: 'u8', pad2: 'u16', ifindex: 'u32', filterMask: 'u32' });
+export const ifaCacheinfo = struct({ preferred: 'u32', valid: 'u32', cstamp: 'u32', tstamp: 'u32' });
+export const ndaCacheinfo = struct({ confirmed: 'u32', used: 'u32', updated: 'u32', refcnt: 'u32' });
+/** struct rtnexthop (RTA_MULTIPATH entries), followed by its own attributes. */
+export const rtnexthop = struct({ len: 'u16', flags: 'u8', hops: 'u8', ifindex: 's32' });
+export const uidRange = struct({ start: 'u32', end: 'u32' });
+export const portRange = struct({ start: 'u16', end: 'u16' });
+
+/** struct rtnl_link_stats64 field order (include/uapi/linux/if_link.h, 6.1). */
+export const LINK_STATS64_FIELDS = [
+  'rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes', 'rx_errors', 'tx_errors', 'rx_dropped', 'tx_dropped',
+  'multicast', 'collisions', 'rx_length_errors', 'rx_over_errors', 'rx_crc_errors', 'rx_frame_errors',
+  'rx_fifo_errors', 'rx_missed_errors', 'tx_aborted_errors', 'tx_carrier_errors', 'tx_fifo_errors',
+  'tx_heartbeat_errors', 'tx_window_errors', 'rx_compressed', 'tx_compressed', 'rx_nohandler', 'rx_otherhost_dropped',
+] as const;
+export type LinkStats = Partial<Record<(typeof LINK_STATS64_FIELDS)[number], bigint>>;
+
+/** Decode as many u64 counters as the kernel sent (older kernels send fewer). */
+export function decodeStats64(b: Buffer): LinkStats {
+  const out: LinkStats = {};
+  LINK_STATS64_FIELDS.forEach((f, i) => {
+    if (b.length >= (i + 1) * 8) out[f] = b.readBigUInt64LE(i * 8);
+  });
+  return out;
+}
+
+export type FamilyName = 'inet' | 'inet6' | 'unspec' | 'bridge' | 'mpls' | 'ipmr' | 'ip6mr' | number;
+
+export function familyName(f: number): FamilyName {
+  switch (f) {
+    case AF.INET: return 'inet';
+    case AF.INET6: return 'inet6';
+    case AF.UNSPEC: return 'unspec';
+    case AF.BRIDGE: return 'bridge';
+    case AF.MPLS: return 'mpls';
+    case RTNL_FAMILY_IPMR: return 'ipmr';
+    case RTNL_FAMILY_IP6MR: return 'ip6mr';
+    default: return f;
+  }
+}
+
+export function familyValue(f: FamilyName | 4 | 6 | undefined): number {
+  if (f === undefined || f === 'unspec') return AF.UNSPEC;
+  if (f === 'inet' || f === 4) return AF.INET;
+  if (f === 'inet6' || f === 6) return AF.INET6;
+  if (f === 'bridge') return AF.BRIDGE;
+  if (f === 'mpls') return AF.MPLS;
+  if (f === 'ipmr') return RTNL_FAMILY_IPMR;
+  if (f === 'ip6mr') return RTNL_FAMILY_IP6MR;
+  return f;
+}
+
+/** Table ids: reserved ones by name as `ip` prints them ('main', 'local', 'default'), others as numbers. */
+export type TableId = 'main' | 'local' | 'default' | 'unspec' | number;
+
+export function tableName(id: number): TableId {
+  switch (id) {
+    case RT_TABLE.MAIN: return 'main';
+    case RT_TABLE.LOCAL: return 'local';
+    case RT_TABLE.DEFAULT: return 'default';
+    case RT_TABLE.UNSPEC: return 'unspec';
+    default: return id;
+  }
+}
+
+export function tableValue(t: TableId | undefined, dflt: number = RT_TABLE.MAIN): number {
+  if (t === undefined) return dflt;
+  if (typeof t === 'number') return t;
+  const v = (RT_TABLE as Record<string, number>)[t.toUpperCase()];
+  if (v === undefined) throw new RangeError(`unknown table '${t}'`);
+  return v;
+}

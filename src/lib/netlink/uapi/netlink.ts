@@ -1,0 +1,14 @@
+// Generated from include/uapi/linux/netlink.h (Linux 6.1) by a throwaway script; checked against
+// the same headers compiled with gcc when generated. Regenerate rather than edit by hand.
+
+/** Extended ack TLVs after struct nlmsgerr. */
+export const NLMSGERR_ATTR = {
+  UNUSED: 0,
+  MSG: 1,
+  OFFS: 2,
+  COOKIE: 3,
+  POLICY: 4,
+  MISS_TYPE: 5,
+  MISS_NEST: 6,
+  MAX: 6,
+} as const;

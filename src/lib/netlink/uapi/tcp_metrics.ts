@@ -1,0 +1,38 @@
+// Generated from include/uapi/linux/tcp_metrics.h (Linux 6.1) by a throwaway script; checked against
+// the same headers compiled with gcc when generated. Regenerate rather than edit by hand.
+
+/** Metric index (nested in TCP_METRICS_ATTR_VALS, attribute type = index + 1). */
+export const TCP_METRIC = {
+  RTT: 0,
+  RTTVAR: 1,
+  SSTHRESH: 2,
+  CWND: 3,
+  REORDERING: 4,
+  RTT_US: 5,
+  RTTVAR_US: 6,
+} as const;
+
+/** Attributes. */
+export const TCP_METRICS_ATTR = {
+  UNSPEC: 0,
+  ADDR_IPV4: 1,
+  ADDR_IPV6: 2,
+  AGE: 3,
+  TW_TSVAL: 4,
+  TW_TS_STAMP: 5,
+  VALS: 6,
+  FOPEN_MSS: 7,
+  FOPEN_SYN_DROPS: 8,
+  FOPEN_SYN_DROP_TS: 9,
+  FOPEN_COOKIE: 10,
+  SADDR_IPV4: 11,
+  SADDR_IPV6: 12,
+  PAD: 13,
+} as const;
+
+/** Commands. */
+export const TCP_METRICS_CMD = {
+  UNSPEC: 0,
+  GET: 1,
+  DEL: 2,
+} as const;

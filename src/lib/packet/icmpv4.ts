@@ -1,0 +1,99 @@
+/** ICMP for IPv4 (RFC 792, RFC 1191 for the next-hop MTU of "fragmentation needed"). */
+import { readIpv4, writeIpv4 } from './addr.js';
+
+// include/uapi/linux/icmp.h
+export const ICMP_ECHOREPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_REDIRECT = 5;
+export const ICMP_ECHO = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETERPROB = 12;
+export const ICMP_TIMESTAMP = 13;
+export const ICMP_TIMESTAMPREPLY = 14;
+// codes for ICMP_DEST_UNREACH
+export const ICMP_NET_UNREACH = 0;
+export const ICMP_HOST_UNREACH = 1;
+export const ICMP_PROT_UNREACH = 2;
+export const ICMP_PORT_UNREACH = 3;
+export const ICMP_FRAG_NEEDED = 4;
+// codes for ICMP_REDIRECT / ICMP_TIME_EXCEEDED
+export const ICMP_REDIR_HOST = 1;
+export const ICMP_EXC_TTL = 0;
+export const ICMP_EXC_FRAGTIME = 1;
+
+/**
+ * The 32 bits after the checksum mean different things per type; the fields used are:
+ * echo/timestamp: id, seq; redirect: gateway; destination unreachable: unused (16 bits) and
+ * mtu (16 bits); parameter problem: pointer (8) and unused (24); every other type: unused (32).
+ */
+export interface Icmp {
+  type: 'icmp';
+  icmpType: number;
+  code: number;
+  checksum?: number;
+  id?: number;
+  seq?: number;
+  gateway?: string;
+  mtu?: number;
+  pointer?: number;
+  unused?: number;
+}
+
+type Shape = 'echo' | 'redirect' | 'unreach' | 'param' | 'other';
+
+function shape(t: number): Shape {
+  if (t === ICMP_ECHO || t === ICMP_ECHOREPLY || t === ICMP_TIMESTAMP || t === ICMP_TIMESTAMPREPLY || t === 15 || t === 16) return 'echo';
+  if (t === ICMP_REDIRECT) return 'redirect';
+  if (t === ICMP_DEST_UNREACH) return 'unreach';
+  if (t === ICMP_PARAMETERPROB) return 'param';
+  return 'other';
+}
+
+/** Types whose payload is the offending datagram's IP header (parsed as IPv4). */
+export function icmpCarriesIp(t: number): boolean {
+  return t === ICMP_DEST_UNREACH || t === ICMP_REDIRECT || t === ICMP_TIME_EXCEEDED || t === ICMP_PARAMETERPROB || t === 4;
+}
+
+export function icmp(f: Partial<Omit<Icmp, 'type'>> = {}): Icmp {
+  const icmpType = f.icmpType ?? ICMP_ECHO;
+  const l: Icmp = { type: 'icmp', icmpType, code: f.code ?? 0 };
+  if (f.checksum !== undefined) l.checksum = f.checksum;
+  switch (shape(icmpType)) {
+    case 'echo': l.id = f.id ?? 0; l.seq = f.seq ?? 0; break;
+    case 'redirect': l.gateway = f.gateway ?? '0.0.0.0'; break;
+    case 'unreach': l.unused = f.unused ?? 0; l.mtu = f.mtu ?? 0; break;
+    case 'param': l.pointer = f.pointer ?? 0; l.unused = f.unused ?? 0; break;
+    case 'other': l.unused = f.unused ?? 0; break;
+  }
+  return l;
+}
+
+export const echoRequest4 = (f: { id?: number; seq?: number } = {}): Icmp => icmp({ ...f, icmpType: ICMP_ECHO });
+export const echoReply4 = (f: { id?: number; seq?: number } = {}): Icmp => icmp({ ...f, icmpType: ICMP_ECHOREPLY });
+
+export function writeIcmpHeader(l: Icmp, buf: Buffer, off: number): void {
+  buf[off] = l.icmpType;
+  buf[off + 1] = l.code;
+  buf.writeUInt16BE(l.checksum ?? 0, off + 2);
+  switch (shape(l.icmpType)) {
+    case 'echo': buf.writeUInt16BE(l.id ?? 0, off + 4); buf.writeUInt16BE(l.seq ?? 0, off + 6); break;
+    case 'redirect': writeIpv4(l.gateway ?? '0.0.0.0', buf, off + 4); break;
+    case 'unreach': buf.writeUInt16BE(l.unused ?? 0, off + 4); buf.writeUInt16BE(l.mtu ?? 0, off + 6); break;
+    case 'param': buf.writeUInt32BE((((l.pointer ?? 0) << 24) | ((l.unused ?? 0) & 0xffffff)) >>> 0, off + 4); break;
+    case 'other': buf.writeUInt32BE((l.unused ?? 0) >>> 0, off + 4); break;
+  }
+}
+
+export function readIcmpHeader(buf: Buffer, off: number, end: number): Icmp | undefined {
+  if (end - off < 8) return undefined;
+  const icmpType = buf[off]!;
+  const l: Icmp = { type: 'icmp', icmpType, code: buf[off + 1]!, checksum: buf.readUInt16BE(off + 2) };
+  switch (shape(icmpType)) {
+    case 'echo': l.id = buf.readUInt16BE(off + 4); l.seq = buf.readUInt16BE(off + 6); break;
+    case 'redirect': l.gateway = readIpv4(buf, off + 4); break;
+    case 'unreach': l.unused = buf.readUInt16BE(off + 4); l.mtu = buf.readUInt16BE(off + 6); break;
+    case 'param': l.pointer = buf[off + 4]!; l.unused = buf.readUInt32BE(off + 4) & 0xffffff; break;
+    case 'other': l.unused = buf.readUInt32BE(off + 4); break;
+  }
+  return l;
+}
