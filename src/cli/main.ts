@@ -39,6 +39,7 @@ interface VmFlags {
   ktap?: boolean;
   junit?: string;
   json?: string;
+  agent?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
@@ -81,6 +82,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     ktap: f.ktap === true,
     junit: f.junit,
     json: f.json,
+    noAgent: f.agent === false,
   };
 }
 
@@ -107,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--ktap', 'print results as KTAP version 1 on stdout (the report goes to stderr)')
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
+    .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
     .option('--shell', 'open a root shell in the guest after the tests')
     .addHelpText('after', EXAMPLES)
     .action((tests: string[], f: VmFlags) => {

@@ -51,6 +51,8 @@ export interface RunOptions {
   ktap?: boolean | undefined;
   junit?: string | undefined;
   json?: string | undefined;
+  /** Run each node test in a Node process of its own instead of the shared agent. */
+  noAgent?: boolean | undefined;
 }
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
@@ -126,7 +128,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     const items: Item[] = [];
     const agent = join(bundles, 'agent.mjs');
     if (tests.some((t) => t.kind === 'node')) await bundleAgent(agent);
-    const agentArgv = (tap: string) => [
+    // node with our reporters: spec live on the output line, TAP into the run directory.
+    const nodeArgv = (tap: string) => [
       guestPath(process.execPath),
       '--enable-source-maps',
       '--disable-warning=MaxListenersExceededWarning',
@@ -135,10 +138,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
       `--test-reporter-destination=/run/net-test/${tap}`,
-      `--test-reporter=${guestPath(AGENT_REPORTER)}`,
-      '--test-reporter-destination=/dev/null',
-      guestPath(agent),
     ];
+    const agentArgv = (tap: string) => [...nodeArgv(tap), `--test-reporter=${guestPath(AGENT_REPORTER)}`, '--test-reporter-destination=/dev/null', guestPath(agent)];
     for (const [i, t] of tests.entries()) {
       // An executable has no cases to select: --filter selects it by its path.
       if (filter && t.kind === 'exec' && !filter.test(t.display)) continue;
@@ -196,6 +197,13 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         if (it.argv) {
           steps.push({ kind: 'exec', index, argv: it.argv });
           group = undefined;
+          return;
+        }
+        if (o.noAgent) {
+          const tap = `results-${index}.tap`;
+          // Same isolation the agent gives: a fresh network namespace with lo up.
+          steps.push({ kind: 'exec', index, argv: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...nodeArgv(tap), it.bundle!, ...o.args] });
+          agentTap.set(index, tap);
           return;
         }
         if (!group) {
@@ -257,7 +265,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         if (it.bundle) {
           // The agent's TAP has one top-level suite per file, named as the file is shown.
           const tap = read(join(runDir, agentTap.get(i)!));
-          cases = (tap ? parseTap(tap) : []).find((c) => c.name === it.display)?.children ?? [];
+          const top = tap ? parseTap(tap) : [];
+          cases = o.noAgent ? top : (top.find((c) => c.name === it.display)?.children ?? []);
         } else {
           const out = outcome.output.get(i);
           if (out && TAP_HEADER.test(out)) cases = parseTap(out);
