@@ -187,10 +187,7 @@ export function openRoute(opts: Omit<NetlinkOptions, 'typeName'> = {}): Rtnl {
       nl.request(RTM.DELROUTE, encodeRoute({ ...spec, ...(oif !== undefined ? { oif } : {}) }, true));
     },
     getRoute(q) {
-      const iif = optIndex(q.iif);
-      const oif = optIndex(q.oif);
-      const body = encodeRouteQuery({ ...q, ...(iif !== undefined ? { iif } : { iif: undefined }), ...(oif !== undefined ? { oif } : { oif: undefined }) });
-      return decodeRoute(nl.get(RTM.GETROUTE, body));
+      return decodeRoute(nl.get(RTM.GETROUTE, encodeRouteQuery({ ...q, iif: optIndex(q.iif), oif: optIndex(q.oif) })));
     },
 
     rules: (family) => nl.dump(RTM.GETRULE, encodeRuleDump(family)).map(decodeRule),

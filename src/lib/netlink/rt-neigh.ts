@@ -2,7 +2,7 @@
 import { bytesToIp, bytesToMac, familyOf, ipToBytes, macToBytes } from './addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, flagsValue, nameOf } from './names.js';
+import { flagNames, flagsValue, nameOf, valueOf } from './names.js';
 import { familyName, familyValue, ndaCacheinfo, ndmsg, type FamilyName } from './rt-structs.js';
 import { NDA, NTF, NUD } from './uapi/neighbour.js';
 import { RTN, RTPROT } from './uapi/rtnetlink.js';
@@ -43,7 +43,7 @@ export function encodeNeighbour(s: NeighbourSpec): Buffer {
     attrs([
       nla.bytes(NDA.DST, ipToBytes(s.dst)),
       s.lladdr !== undefined && nla.bytes(NDA.LLADDR, macToBytes(s.lladdr)),
-      s.protocol !== undefined && nla.u8(NDA.PROTOCOL, typeof s.protocol === 'number' ? s.protocol : (RTPROT as Record<string, number>)[s.protocol.toUpperCase()] ?? 0),
+      s.protocol !== undefined && nla.u8(NDA.PROTOCOL, valueOf(RTPROT, s.protocol, 'protocol')),
     ]),
   ]);
 }
