@@ -45,22 +45,27 @@ $MOUNT -t proc proc /proc || die "cannot mount /proc"
 # own requests (/proc/sys/kernel/modprobe).
 N=/tmp/.nt
 $MOUNT -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
-mkdir -p $N/bin $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w
+mkdir -p $N/bin $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w $N/modules/lib/modules
+# Shell builtins where a command would cost a process start.
+has_fs() {
+	while read -r a b; do [ "$a" = "$1" ] || [ "$b" = "$1" ] && return 0; done </proc/filesystems
+	return 1
+}
+read -r release </proc/sys/kernel/osrelease
 if [ -n "$NT_MODDIR" ]; then
-	mkdir -p $N/modules/lib/modules
-	ln -s "$NT_MODDIR" "$N/modules/lib/modules/$(uname -r)"
+	ln -s "$NT_MODDIR" "$N/modules/lib/modules/$release"
 	printf '#!/bin/sh\nexec /sbin/modprobe -d /.nt/modules "$@"\n' >$N/bin/modprobe
 	chmod 0755 $N/bin/modprobe
 	# Until pivot_root the tree lives under /tmp; the kernel's requests go through the
 	# wrapper's final path, so point the kernel at it only after the switch.
-	grep -q overlay /proc/filesystems || /sbin/modprobe -d $N/modules overlay 2>/dev/null
+	has_fs overlay || /sbin/modprobe -d $N/modules overlay 2>/dev/null
 fi
 
 # --- The new root: a tmpfs whose top-level directories are read-only views of the host's,
 # with copy-on-write overlays where a userland writes (/etc, /var, /root) and the whole host
 # root at /host. One fstab, one mount(8) process.
 OVL=1
-grep -q overlay /proc/filesystems || OVL=0
+has_fs overlay || OVL=0
 links=
 {
 	echo "none /tmp/host hostfs ro$SUID,X-mount.mkdir,/ 0 0"
@@ -110,7 +115,8 @@ fi
 cd /tmp && pivot_root . .nt/old || die "pivot_root failed"
 cd /
 $UMOUNT -l /.nt/old
-rm -f /dev/.nt-mount /dev/.nt-umount
+# devtmpfs is one instance: the copies would show in the new /dev too.
+[ "$NT_ROOTLESS" = 1 ] && rm -f /dev/.nt-mount /dev/.nt-umount
 [ -n "$NT_MODDIR" ] && echo /.nt/bin/modprobe >/proc/sys/kernel/modprobe
 
 # --- Kernel knobs a test machine wants. Files under /proc/sys written by the shell: no forks.
@@ -154,7 +160,7 @@ if [ "$NT_MODE" = shell ]; then
 	echo "net-test: root shell in the guest; exit or Ctrl-D powers off." >/dev/tty0
 	setsid -c sh -l </dev/tty0 >/dev/tty0 2>&1
 fi
-sync
+# hostfs writes through to the host file in write_end: no sync needed for the results.
 echo $rc >/proc/exitcode
 ctl done
 echo o >/proc/sysrq-trigger
