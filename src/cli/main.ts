@@ -4,6 +4,10 @@ import { Exit, InfraError, UsageError } from '../host/errors.js';
 import { run, type RunOptions } from '../host/run.js';
 import { doctor } from '../host/doctor.js';
 import { parseLog } from '../host/parse.js';
+import { probeKernel } from '../host/kernel/locate.js';
+import { findKernelTree } from '../host/kernel/tree.js';
+import { buildKernel } from '../host/kernel/build.js';
+import { buildCommand, buildOptionsFrom, reportBuildError, type BuildCliValues } from './build.js';
 
 const EXAMPLES = `
 Examples:
@@ -40,9 +44,49 @@ interface VmFlags {
   junit?: string;
   json?: string;
   agent?: boolean;
+  build?: boolean;
+  kernelDir?: string;
+  buildDir?: string;
+  config: string[];
+  configitem: string[];
+  allowMissing?: boolean;
+  kasan?: boolean;
+  timeTravel?: boolean;
+  debugInfo?: boolean;
+  lockdep?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
+const collectOne = (v: string, prev: string[]) => [...prev, v];
+
+/**
+ * `run` in a kernel tree (or with --kernel-dir) builds that tree first, incrementally, and boots
+ * the result; --kernel or --no-build skip the build.
+ */
+async function runWithBuild(o: RunOptions, f: VmFlags): Promise<number> {
+  const tree = f.kernelDir ?? (f.kernel || f.build === false ? undefined : findKernelTree(o.cwd)?.root);
+  if (!tree) return run(o);
+  const values: BuildCliValues = {
+    kernelDir: tree,
+    ...(f.buildDir ? { buildDir: f.buildDir } : {}),
+    config: f.config,
+    configitem: f.configitem,
+    allowMissing: f.allowMissing === true,
+    kasan: f.kasan === true,
+    timeTravel: f.timeTravel === true,
+    debugInfo: f.debugInfo === true,
+    lockdep: f.lockdep === true,
+    verbose: f.verbose === true,
+  };
+  let kernel: string;
+  try {
+    kernel = (await buildKernel(buildOptionsFrom(values, o.cwd))).kernel;
+  } catch (e) {
+    return reportBuildError(e);
+  }
+  const cmdline = f.timeTravel ? ['time-travel', ...o.cmdline] : o.cmdline;
+  return run({ ...o, cmdline, resolvedKernel: probeKernel(kernel, 'built') });
+}
 
 function vmOptions(c: Command): Command {
   return c
@@ -111,14 +155,26 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json <file>', 'write JSON results to FILE')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
     .option('--shell', 'open a root shell in the guest after the tests')
+    .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
+    .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')
+    .option('--build-dir <dir>', 'object directory of that build, make O= (default: ~/.cache/net-test/build/<tree hash>)')
+    .option('--config <file>', 'extra config fragment for the build (repeatable)', collectOne, [])
+    .option('--configitem <CONFIG_X=y>', 'extra config option for the build (repeatable)', collectOne, [])
+    .option('--allow-missing', 'warn instead of failing when a requested config option does not take effect')
+    .option('--kasan', 'build with KASAN and UBSAN')
+    .option('--time-travel', 'build with UML time-travel support and boot with time-travel')
+    .option('--debug-info', 'build with debug info for gdb')
+    .option('--lockdep', 'build with lock dependency checking')
     .addHelpText('after', EXAMPLES)
     .action((tests: string[], f: VmFlags) => {
-      result = run(toRunOptions(tests, testArgs, f, f.shell === true));
+      result = runWithBuild(toRunOptions(tests, testArgs, f, f.shell === true), f);
     });
 
   vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags) => {
     result = run(toRunOptions([], [], f, true));
   });
+
+  program.addCommand(buildCommand((p) => (result = p)));
 
   program
     .command('parse')
