@@ -168,6 +168,19 @@ describe('net-test run', { skip, concurrency: 1 }, () => {
   });
 });
 
+const BUILT = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
+describe('the kernel built from linux-source-6.1', { skip: existsSync(BUILT) ? false : `no built kernel at ${BUILT} (src/host/kernel/ci-kernel.sh builds it)` }, () => {
+  test('boots, runs shell and TS tests, and its crashes are caught', async () => {
+    const r = await netTest(['run', '-j', '1', '--kernel', BUILT, 'environment.sh', 'pass.test.ts', 'crash.sh', '--', '/etc/hostname']);
+    assert.equal(r.status, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /PASS environment\.sh/);
+    // pass.test.ts checks its own arguments: here it gets environment.sh's, so it must fail.
+    assert.match(r.stdout, /FAIL pass\.test\.ts \(exit 1; 1 passed, 1 failed/);
+    assert.match(r.stdout, /CRASH crash\.sh/);
+    assertNothingLeft(r);
+  });
+});
+
 describe('the README quick start', { skip }, () => {
   test('examples/hello.test.ts passes', async () => {
     const r = await netTest(['run', 'examples/hello.test.ts'], { cwd: join(FIXTURES, '../..') });
