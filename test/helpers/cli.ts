@@ -43,9 +43,9 @@ export async function netTest(args: string[], o: CliOptions = {}): Promise<CliRe
   return { status, stdout, stderr, pid: child.pid!, tmp };
 }
 
-/** UML processes of one run: their command line names the run's umid. */
+/** UML processes of one run: their command line names the run's umid (net-test-<pid>-<vm>). */
 export function umlProcesses(runPid: number): number[] {
-  const r = spawnSync('pgrep', ['-f', `umid=net-test-${runPid}( |$)`], { encoding: 'utf8' });
+  const r = spawnSync('pgrep', ['-f', `umid=net-test-${runPid}-[0-9]+( |$)`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
