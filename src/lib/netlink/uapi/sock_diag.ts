@@ -1,5 +1,5 @@
-// Generated from include/uapi/linux/sock_diag.h (Linux 6.1) by a throwaway script; checked against
-// the same headers compiled with gcc when generated. Regenerate rather than edit by hand.
+// Generated from include/uapi/linux/sock_diag.h (Linux 6.1) by generate.py; values checked against
+// gcc with the same headers. Regenerate rather than edit by hand.
 
 /** Message types. */
 export const SOCK_DIAG_MSG = {
