@@ -309,6 +309,16 @@ export function unshare(flags: number): void {
   check('unshare', c.unshare(flags), [`0x${flags.toString(16)}`]);
 }
 
+/** mount(2); `flags` are MS_* (include/uapi/linux/mount.h). */
+export function mount(source: string, target: string, fstype: string, flags = 0, data: string | null = null): void {
+  check('mount', c.mount(source, target, fstype, flags, data), [source, target, fstype, `0x${flags.toString(16)}`]);
+}
+
+/** umount2(2); MNT_DETACH = 2 (include/linux/fs.h) detaches lazily. */
+export function umount2(target: string, flags = 0): void {
+  check('umount2', c.umount2(target, flags), [target, flags]);
+}
+
 export function setns(fd: number, nstype: number): void {
   check('setns', c.setns(fd, nstype), [fd, `0x${nstype.toString(16)}`]);
 }

@@ -56,6 +56,8 @@ export const c = {
   poll: fn<[Ptr, number, number], number>('int poll(void *fds, unsigned long nfds, int timeout)'),
   unshare: fn<[number], number>('int unshare(int flags)'),
   setns: fn<[number, number], number>('int setns(int fd, int nstype)'),
+  mount: fn<[string, string, string, number, string | null], number>('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: fn<[string, number], number>('int umount2(const char *target, int flags)'),
   if_nametoindex: fn<[string], number>('unsigned int if_nametoindex(const char *name)'),
   fchown: fn<[number, number, number], number>('int fchown(int fd, uint32_t uid, uint32_t gid)'),
   getuid: fn<[], number>('uint32_t getuid(void)'),
