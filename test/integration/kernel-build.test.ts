@@ -118,7 +118,7 @@ describe('kernel build (linux-source-6.1 as UML)', { skip }, () => {
     assert.match(allowed.stderr, /warning: CONFIG_DEBUG_ATOMIC_SLEEP=y/);
   });
 
-  it('reports a compile error with the compiler message, leaving the cached tree and build untouched', () => {
+  it('reports a compile error with the compiler message, leaving the cached tree and build untouched', (t) => {
     // Cheap and honest: in a private mount namespace, overlay a tmpfs over the real tree and the
     // real build dir at their own paths, append an #error to one source file in the overlay, and
     // build. Kbuild sees one changed file, gcc fails within seconds, and every write lands in
@@ -147,6 +147,7 @@ describe('kernel build (linux-source-6.1 as UML)', { skip }, () => {
       'unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...argv,
     ]);
     const seconds = (Date.now() - started) / 1000;
+    t.diagnostic(`compile failure reported after ${seconds.toFixed(1)} s`);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^net-test: kernel build failed after .*\(full log: .*net-test-build\.log\)$/m);
     assert.match(r.stderr, /net\/ipv6\/addrconf\.c:\d+:\d+: error: #error net-test deliberate compile failure/);

@@ -8,6 +8,7 @@ import { homedir, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KernelCompileError, KernelSetupError } from './build-errors.js';
+import { configKey, hashFile, readStamp, removeStamp, sourcesChangedSince, writeStamp } from './build-stamp.js';
 import { extractErrors, formatElapsed, startProgress, type Progress } from './build-log.js';
 import { collectRequests, describeSymbols, explainUnmet, verifyConfig, applyItems, type ConfigItem, type Profile } from './kconfig.js';
 import { requireCleanForOutOfTree, requireKernelTree, type KernelTree } from './tree.js';
@@ -216,44 +217,62 @@ export async function buildKernel(opts: BuildKernelOptions): Promise<BuildKernel
   const outOfTree = inTree ? [] : [`O=${buildDir}`];
   const kernel = join(buildDir, 'linux');
   const logPath = join(buildDir, LOG_NAME);
+  const config = join(buildDir, '.config');
   const unlock = await lockBuildDir(buildDir, say);
-  const log = createWriteStream(logPath);
+  let log: WriteStream | undefined;
   try {
-    const { changed, missing } = await configure(tree, buildDir, outOfTree, requests, opts, log, say);
-    const result = {
-      kernel,
-      buildDir,
-      config: join(buildDir, '.config'),
-      log: logPath,
-      version: tree.version,
-      configChanged: changed,
-      missing,
-    };
+    // Fast path: same inputs as the last successful build and no source file newer than it.
+    const stamp = readStamp(buildDir);
+    const key = stamp && !inTree ? configKey(tree.root, buildDir, requests) : undefined;
+    const configHash = hashFile(config);
+    const configCurrent = stamp !== undefined && key === stamp.configKey && configHash === stamp.configHash;
+    const base = { kernel, buildDir, config, log: logPath, version: tree.version, configChanged: false };
+    if (configCurrent && (opts.configOnly || (existsSync(kernel) && !sourcesChangedSince(tree.root, buildDir)))) {
+      for (const line of stamp.missing) say(`warning: ${line}`);
+      const seconds = (Date.now() - started) / 1000;
+      if (!opts.configOnly) say(`up to date: ${kernel} (nothing changed since the last build, ${seconds.toFixed(1)} s)`);
+      return { ...base, missing: stamp.missing, rebuilt: false, seconds };
+    }
+
+    const out = createWriteStream(logPath);
+    log = out;
+    const { changed, missing } = configCurrent
+      ? { changed: false, missing: stamp.missing }
+      : await configure(tree, buildDir, outOfTree, requests, opts, out, say);
+    const result = { ...base, configChanged: changed, missing };
     if (opts.configOnly) return { ...result, rebuilt: false, seconds: (Date.now() - started) / 1000 };
 
     const before = mtimeOf(kernel);
+    const makeStarted = new Date();
+    removeStamp(buildDir);
     let progress: Progress | undefined;
     if (show) progress = startProgress(process.stderr, { label: `building UML ${tree.version}`, verbose: opts.verbose === true });
     let status: number;
     try {
-      status = await runMake(tree, ['ARCH=um', ...outOfTree, `-j${jobs}`], log, (l) => progress?.line(l));
+      status = await runMake(tree, ['ARCH=um', ...outOfTree, `-j${jobs}`], out, (l) => progress?.line(l));
     } finally {
       progress?.stop();
     }
     const seconds = (Date.now() - started) / 1000;
     if (status !== 0) {
-      await new Promise((r) => log.end(r));
+      await new Promise((r) => out.end(r));
       const errors = extractErrors(readFileSync(logPath, 'utf8'));
       throw new KernelCompileError(`kernel build failed after ${formatElapsed(seconds)} (full log: ${logPath})`, errors, logPath);
     }
     if (!existsSync(kernel)) {
       throw new KernelCompileError(`make succeeded but ${kernel} was not produced (full log: ${logPath})`, [], logPath);
     }
+    const newKey = inTree ? undefined : configKey(tree.root, buildDir, requests);
+    const builtHash = hashFile(config);
+    if (newKey && builtHash) writeStamp(buildDir, { configKey: newKey, configHash: builtHash, missing }, makeStarted);
     const rebuilt = mtimeOf(kernel) !== before;
     say(`${rebuilt ? 'built' : 'up to date:'} ${kernel} (${formatElapsed(seconds)})`);
     return { ...result, rebuilt, seconds };
   } finally {
-    if (!log.closed) await new Promise((r) => log.end(r));
+    if (log && !log.closed) {
+      const open = log;
+      await new Promise((r) => open.end(r));
+    }
     unlock();
   }
 }
