@@ -190,6 +190,11 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
     st.restores.push(sysctl.set(name, value));
   };
   const taps: TunDevice[] = [];
+  // Every rule is deleted again at teardown (or when setup fails half way), newest first.
+  const addRule = (spec: RuleSpec): void => {
+    st.rt.addRule(spec);
+    st.restores.push(() => st.rt.deleteRule(spec));
+  };
   try {
     // An AF_INET6 socket loads the IPv6 module (Debian's UML kernel) so net.ipv6.* exists.
     udpSocket(6).close();
@@ -220,9 +225,9 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
       rt.addRoute({ dst: 'fe80::/64', dev: tap.name, table });
       rt.addRoute({ dst: 'default', family: 'inet6', dev: tap.name, table, gateway: n0.router.ll });
       for (const family of ['inet', 'inet6'] as const) {
-        rt.addRule({ family, priority: PRIO_MARK + id, fwmark: id, fwmask: 0xffff, table });
-        rt.addRule({ family, priority: PRIO_UID + id, uidRange: { start: UID_BASE + id, end: UID_BASE + id }, table });
-        rt.addRule({ family, priority: PRIO_OIF + id, oif: tap.name, table });
+        addRule({ family, priority: PRIO_MARK + id, fwmark: id, fwmask: 0xffff, table });
+        addRule({ family, priority: PRIO_UID + id, uidRange: { start: UID_BASE + id, end: UID_BASE + id }, table });
+        addRule({ family, priority: PRIO_OIF + id, oif: tap.name, table });
       }
       // SLAAC: wait for the link-local address, then advertise the prefix and wait for the address.
       rt.waitAddressUsable(tap.name, n0.ll6, 5000);
@@ -231,14 +236,14 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
       rt.waitAddressUsable(tap.name, addr6, 5000);
       st.nets.push(makeNetwork(id, tap, mac, addr6));
     }
-    for (const family of ['inet', 'inet6'] as const) rt.addRule({ family, priority: PRIO_UNREACHABLE, action: 'unreachable' });
+    for (const family of ['inet', 'inet6'] as const) addRule({ family, priority: PRIO_UNREACHABLE, action: 'unreachable' });
     // What setup itself made the kernel send (MLD reports, ...) is not any test's traffic.
     sleepMs(20);
     for (const t of taps) t.drain();
   } catch (e) {
+    for (const r of st.restores.reverse()) tryDo(r);
     for (const t of taps) t.close();
     st.rt?.close();
-    for (const r of st.restores.reverse()) r();
     st.leave?.();
     throw e;
   }
@@ -256,10 +261,7 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
       return n;
     },
     sysctl: setSysctl,
-    addRule(spec) {
-      st.rt.addRule(spec);
-      st.restores.push(() => st.rt.deleteRule(spec));
-    },
+    addRule,
     it(name, fn) {
       it(name, (t) => runCaptured(handle, name, fn, t));
     },
@@ -276,20 +278,9 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
     },
     teardown() {
       try {
-        for (const id of st.nets.map((n) => n.id)) {
-          for (const family of ['inet', 'inet6'] as const) {
-            for (const spec of [
-              { family, priority: PRIO_MARK + id, fwmark: id, fwmask: 0xffff, table: TABLE_BASE + id },
-              { family, priority: PRIO_UID + id, uidRange: { start: UID_BASE + id, end: UID_BASE + id }, table: TABLE_BASE + id },
-              { family, priority: PRIO_OIF + id, oif: `net${id}`, table: TABLE_BASE + id },
-            ] satisfies RuleSpec[]) {
-              tryDo(() => st.rt.deleteRule(spec));
-            }
-          }
-        }
-        for (const family of ['inet', 'inet6'] as const) tryDo(() => st.rt.deleteRule({ family, priority: PRIO_UNREACHABLE, action: 'unreachable' }));
-        // Test-added rules and sysctls, newest first, while the netlink socket is still open.
+        // Rules (the fixture's and the tests'), then sysctls, newest first, while netlink is open.
         for (const r of st.restores.reverse()) tryDo(r);
+        st.restores.length = 0;
         // Closing a tap removes the interface, its addresses, neighbours and routes.
         for (const t of taps) t.close();
         st.rt.close();
@@ -318,7 +309,12 @@ async function runCaptured(h: Networks, name: string, fn: (t: TestContext) => vo
     // Whatever the kernel sent that nobody read belongs in the capture too.
     for (const n of h.all) while (n.read(0) !== null);
     const paths = h.savePcaps(name);
-    if (e instanceof Error) e.message += `\n(pcaps: ${paths.join(', ')})`;
+    if (e instanceof Error) {
+      const note = `\n(pcaps: ${paths.join(', ')})`;
+      e.message += note;
+      // node:test prints the stack, which was captured with the old message.
+      if (e.stack) e.stack += note;
+    }
     throw e;
   }
 }
