@@ -18,7 +18,7 @@ import { crashText, outputExcerpt, resultLine, summary } from './report/terminal
 import { exitCode, type FileResult } from './results/model.js';
 import { parseTap, type TestCase } from './results/tap.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
-import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, type TestFile } from './tests/prepare.js';
+import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
 import type { PlanStep } from './vm/plan.js';
@@ -153,6 +153,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       }
       for (let k = 1; k <= repeat; k++) items.push({ file: t, display: repeat > 1 ? `${t.display} #${k}` : t.display, ...run });
     }
+    await stopBundler();
     if (tests.length > 0 && items.length === 0) throw new UsageError(`--filter ${o.filter} selects no test`);
 
     const jobs = Math.max(1, Math.min(o.jobs ?? availableParallelism(), items.length || 1));
@@ -160,6 +161,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     const color = process.stdout.isTTY && stream;
     let vmCount = 0;
     const results = new Map<Item, FileResult>();
+    /** A file's first failure, once it is being retried: a later pass makes it flaky. */
+    const firstFailure = new Map<Item, FileResult>();
     let done = 0;
     let running = 0;
 
@@ -178,7 +181,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     };
 
     /** Boots one VM for `batch`; returns the items it did not get to. */
-    const vm = async (batch: Item[], worker: number): Promise<Item[]> => {
+    const vm = async (batch: Item[], worker: number, attempt: number): Promise<Item[]> => {
       const n = ++vmCount;
       const runDir = n === 1 ? root : join(root, `vm-${n}`);
       const umlDir = join(tmp, `uml-${n}`);
@@ -285,6 +288,12 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
           r = { ...base, verdict: 'error', detail: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` };
         }
         if (r) {
+          r.attempts = attempt;
+          const was = firstFailure.get(it);
+          if (was && r.verdict === 'pass') {
+            r.verdict = 'flaky';
+            r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
+          }
           progressed = true;
           results.set(it, r);
           done++;
@@ -317,20 +326,20 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     };
 
     /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
-    const schedule = async (list: Item[]) => {
+    const schedule = async (list: Item[], attempt: number) => {
       const shares: Item[][] = Array.from({ length: Math.min(jobs, list.length) }, () => []);
       list.forEach((it, i) => shares[i % shares.length]!.push(it));
       await Promise.all(
         shares.map(async (share, w) => {
           let left = share;
-          while (left.length > 0 && !abort.signal.aborted) left = await vm(left, w + 1);
+          while (left.length > 0 && !abort.signal.aborted) left = await vm(left, w + 1, attempt);
         }),
       );
     };
 
     if (items.length > 0 || o.shell) {
-      if (items.length === 0) await vm([], 1);
-      else await schedule(items);
+      if (items.length === 0) await vm([], 1, 1);
+      else await schedule(items, 1);
     }
     // --- Retries: a failure that passes later is flaky, never a plain pass.
     for (let attempt = 2; attempt <= 1 + (o.retries ?? 0) && !abort.signal.aborted; attempt++) {
@@ -339,18 +348,10 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
         return r && r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky';
       });
       if (failed.length === 0) break;
-      const first = new Map(failed.map((it) => [it, results.get(it)!]));
+      for (const it of failed) if (!firstFailure.has(it)) firstFailure.set(it, results.get(it)!);
+      done -= failed.length;
       print(pc.dim(`retrying ${failed.length} file(s), attempt ${attempt}`));
-      await schedule(failed);
-      for (const it of failed) {
-        const r = results.get(it)!;
-        const was = first.get(it)!;
-        r.attempts = attempt;
-        if (r.verdict === 'pass') {
-          r.verdict = 'flaky';
-          r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
-        }
-      }
+      await schedule(failed, attempt);
     }
     clearInterval(progress);
     clearProgress();
@@ -367,6 +368,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     if (ordered.length > 1) print(summary(ordered, wall));
     return ordered.length ? exitCode(ordered) : Exit.pass;
   } finally {
+    await stopBundler();
     clearInterval(progress);
     for (const s of stopSignals) process.off(s, onSignal);
     if (ttyState) spawnSync('stty', [ttyState], { stdio: ['inherit', 'ignore', 'ignore'] });

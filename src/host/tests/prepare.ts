@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, stop, type Plugin } from 'esbuild';
 import { UsageError } from '../errors.js';
 
 export interface TestFile {
@@ -108,6 +108,11 @@ async function bundle(entry: string, display: string, outFile: string): Promise<
     const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
     throw new UsageError(`cannot bundle ${display}: ${where}${first?.text ?? String(e)}`);
   }
+}
+
+/** Ends esbuild's service process, so nothing of ours outlives the bundling step. */
+export async function stopBundler(): Promise<void> {
+  await stop();
 }
 
 export function bundleName(index: number, t: TestFile): string {
