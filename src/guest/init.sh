@@ -11,7 +11,7 @@
 #                    agent), nt_idx_k (test index of an exec step), nt_step_k (runs it)
 #   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
 #   /dev/ttyS1       control lines (host fd 4):
-#                    "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
+#                    "nt:init", "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
 #   status-<i>       exit status of test i, in the run directory
 #   /proc/exitcode   UML's own exit code: the last test's status, a second channel
 
@@ -27,6 +27,7 @@ die() {
 	exit 1
 }
 
+ctl init
 [ -n "$NET_TEST_RUNDIR" ] || die "NET_TEST_RUNDIR missing from the kernel command line"
 . "$NET_TEST_RUNDIR/plan.sh" || die "cannot read $NET_TEST_RUNDIR/plan.sh"
 # Rootless runs (UML in a user namespace): hostfs shows the host's root-owned files as owned by

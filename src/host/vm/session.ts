@@ -124,9 +124,10 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     crash.feed(line);
     consoleTail.push(line);
     if (consoleTail.length > 30) consoleTail.shift();
-    if (timing.init === undefined && /^Run \S+ as init process/.test(line)) timing.init = Date.now();
     req.onConsoleLine?.(line);
   });
+  // 'close' (all pipes drained) may come in the same tick as 'exit': listen from the start.
+  const closed = new Promise((r) => launch.child.once('close', r));
   const [, stdout, stderr, out, control] = launch.child.stdio;
   stdout?.on('data', (b: Buffer) => {
     consoleLines.push(b);
@@ -171,7 +172,9 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     if (!m) return;
     const [, ev, rest = ''] = m;
     const now = Date.now();
-    if (ev === 'ready') {
+    if (ev === 'init') {
+      timing.init = now;
+    } else if (ev === 'ready') {
       timing.ready = now;
       clearTimeout(timer);
     } else if (ev === 'start') {
@@ -208,7 +211,9 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     abort.removeEventListener('abort', onAbort);
     // UML is gone; its helpers may still hold the pipes. End the group, then drain the pipes.
     launch.kill();
-    await Promise.race([new Promise((r) => launch.child.once('close', r)), new Promise((r) => setTimeout(r, 2000))]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (grace = setTimeout(r, 2000)))]);
+    clearTimeout(grace);
     consoleLines.end();
     controlLines.end();
     launch.cleanup();
