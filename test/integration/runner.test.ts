@@ -217,12 +217,17 @@ describe('bad input: exit 2, one clear line, nothing booted', { concurrency: 1 }
 describe('rootless: a non-root user with a world-accessible /dev/net/tun', { skip, concurrency: 1 }, () => {
   const user = 'nettestuser';
   let tunMode: number | undefined;
+  let created = false;
   const isRoot = process.getuid?.() === 0;
   after(() => {
     if (tunMode !== undefined) chmodSync('/dev/net/tun', tunMode);
+    if (created) spawnSync('userdel', [user]);
   });
   test('runs a shell and a TS test through a user namespace', { skip: isRoot ? false : 'needs root to create the user' }, async () => {
-    if (spawnSync('id', [user]).status !== 0) assert.equal(spawnSync('useradd', ['--system', '--no-create-home', user]).status, 0);
+    if (spawnSync('id', [user]).status !== 0) {
+      assert.equal(spawnSync('useradd', ['--system', '--no-create-home', user]).status, 0);
+      created = true;
+    }
     tunMode = statSync('/dev/net/tun').mode & 0o777;
     chmodSync('/dev/net/tun', 0o666);
     const r = await netTest(['run', 'environment.sh', 'pass.test.ts', '--', '/etc/hostname'], { user });
