@@ -17,13 +17,21 @@ function find(dir: string): string[] {
 const files = find(join(ROOT, 'test/guest')).sort();
 const isRoot = process.getuid?.() === 0;
 
-describe('library tests inside the UML guest', { skip: files.length === 0 ? 'no guest tests' : false }, () => {
-  test(`${files.length} files in one VM`, async () => {
-    const r = await netTest(['run', '--timeout', '180', ...files.map((f) => relative(ROOT, f))], { cwd: ROOT });
-    const summary = r.stdout.split('\n').filter((l) => /^(PASS|FAIL|CRASH|TIMEOUT|NOT RUN) /.test(l) || /^\s+✗/.test(l));
-    assert.equal(r.status, 0, `${summary.join('\n')}\n--- full output ---\n${r.stdout.slice(-20000)}${r.stderr}`);
-    assertNothingLeft(r);
-  });
+const BUILT = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
+const kernels: [string, string, string | false][] = [
+  ['distribution UML kernel', '/usr/bin/linux.uml', existsSync('/usr/bin/linux.uml') ? false : 'user-mode-linux is not installed'],
+  ['kernel built from linux-source-6.1', BUILT, existsSync(BUILT) ? false : `no built kernel at ${BUILT}`],
+];
+
+describe('library tests inside the UML guest', { skip: files.length === 0 ? 'no guest tests' : false, concurrency: 1 }, () => {
+  for (const [name, kernel, skip] of kernels) {
+    test(`${files.length} files on the ${name}`, { skip }, async () => {
+      const r = await netTest(['run', '-j', '1', '--timeout', '180', '--kernel', kernel, ...files.map((f) => relative(ROOT, f))], { cwd: ROOT });
+      const summary = r.stdout.split('\n').filter((l) => /^(PASS|FAIL|CRASH|TIMEOUT|ERROR|SKIP) /.test(l) || /^\s+✗/.test(l));
+      assert.equal(r.status, 0, `${summary.join('\n')}\n--- full output ---\n${r.stdout.slice(-20000)}${r.stderr}`);
+      assertNothingLeft(r);
+    });
+  }
 });
 
 describe('library tests on the host, each in a fresh network namespace', { skip: files.length === 0 ? 'no guest tests' : !isRoot ? 'needs root for unshare -n' : false }, () => {
