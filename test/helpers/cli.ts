@@ -1,6 +1,6 @@
 // Runs the real `net-test` CLI as a child process and checks that it left nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -8,6 +8,15 @@ import assert from 'node:assert/strict';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 export const CLI = join(ROOT, 'bin/net-test.js');
+
+/** The kernel src/host/kernel/ci-kernel.sh builds from linux-source-6.1 (CI exports its path). */
+export const BUILT_KERNEL = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
+
+/** [name, path, skip reason or false]: the two kernels the library and the suite must pass on. */
+export const KERNELS: [string, string, string | false][] = [
+  ['distribution UML kernel', '/usr/bin/linux.uml', existsSync('/usr/bin/linux.uml') ? false : 'user-mode-linux is not installed'],
+  ['kernel built from linux-source-6.1', BUILT_KERNEL, existsSync(BUILT_KERNEL) ? false : `no built kernel at ${BUILT_KERNEL}`],
+];
 
 export interface CliResult {
   status: number | null;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { assertNothingLeft, netTest, ROOT } from '../helpers/cli.js';
+import { assertNothingLeft, KERNELS, netTest, ROOT } from '../helpers/cli.js';
 
 function find(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -17,14 +17,9 @@ function find(dir: string): string[] {
 const files = find(join(ROOT, 'test/guest')).sort();
 const isRoot = process.getuid?.() === 0;
 
-const BUILT = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
-const kernels: [string, string, string | false][] = [
-  ['distribution UML kernel', '/usr/bin/linux.uml', existsSync('/usr/bin/linux.uml') ? false : 'user-mode-linux is not installed'],
-  ['kernel built from linux-source-6.1', BUILT, existsSync(BUILT) ? false : `no built kernel at ${BUILT}`],
-];
 
 describe('library tests inside the UML guest', { skip: files.length === 0 ? 'no guest tests' : false, concurrency: 1 }, () => {
-  for (const [name, kernel, skip] of kernels) {
+  for (const [name, kernel, skip] of KERNELS) {
     test(`${files.length} files on the ${name}`, { skip }, async () => {
       const r = await netTest(['run', '-j', '1', '--timeout', '180', '--kernel', kernel, ...files.map((f) => relative(ROOT, f))], { cwd: ROOT });
       const summary = r.stdout.split('\n').filter((l) => /^(PASS|FAIL|CRASH|TIMEOUT|ERROR|SKIP) /.test(l) || /^\s+✗/.test(l));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, FIXTURES, netTest, umlProcesses } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, umlProcesses } from '../helpers/cli.js';
 
 const haveUml = existsSync('/usr/bin/linux.uml');
 const skip = haveUml ? false : 'Debian user-mode-linux is not installed (apt-get install user-mode-linux)';
@@ -168,7 +168,7 @@ describe('net-test run', { skip, concurrency: 1 }, () => {
   });
 });
 
-const BUILT = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
+const BUILT = BUILT_KERNEL;
 describe('the kernel built from linux-source-6.1', { skip: existsSync(BUILT) ? false : `no built kernel at ${BUILT} (src/host/kernel/ci-kernel.sh builds it)` }, () => {
   test('boots, runs shell and TS tests, and its crashes are caught', async () => {
     const r = await netTest(['run', '-j', '1', '--kernel', BUILT, 'environment.sh', 'pass.test.ts', 'crash.sh', '--', '/etc/hostname']);

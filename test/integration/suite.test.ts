@@ -2,15 +2,10 @@
 // one built from linux-source-6.1 with our fragment. Every case must pass or skip with a reason.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, netTest, ROOT } from '../helpers/cli.js';
+import { assertNothingLeft, KERNELS, netTest, ROOT } from '../helpers/cli.js';
 
-const BUILT = process.env.NET_TEST_KERNEL ?? '/var/cache/net-test/build-6.1/linux';
-const kernels: [string, string, string | false][] = [
-  ['distribution UML kernel', '/usr/bin/linux.uml', existsSync('/usr/bin/linux.uml') ? false : 'user-mode-linux is not installed'],
-  ['kernel built from linux-source-6.1', BUILT, existsSync(BUILT) ? false : `no built kernel at ${BUILT}`],
-];
 
 interface Report {
   files: { file: string; verdict: string }[];
@@ -18,7 +13,7 @@ interface Report {
 }
 
 describe('suite/', { concurrency: 1 }, () => {
-  for (const [name, kernel, skip] of kernels) {
+  for (const [name, kernel, skip] of KERNELS) {
     test(`on the ${name}`, { skip }, async () => {
       const dir = mkdtempSync('/var/tmp/net-test-suite-');
       try {
