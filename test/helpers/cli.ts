@@ -36,8 +36,15 @@ export interface CliOptions {
   onSpawn?: (pid: number) => void;
 }
 
+// A failed assertion skips assertNothingLeft's removal: remove every run's TMPDIR at exit too.
+const tmpDirs = new Set<string>();
+process.on('exit', () => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export async function netTest(args: string[], o: CliOptions = {}): Promise<CliResult> {
   const tmp = mkdtempSync('/var/tmp/net-test-itest-');
+  tmpDirs.add(tmp);
   if (o.user) spawnSync('chown', [o.user, tmp]);
   const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1', ...o.env };
   const cmd = o.user ? 'runuser' : process.execPath;
