@@ -190,6 +190,16 @@ describe('the README quick start', { skip }, () => {
   });
 });
 
+describe('net-test doctor', { skip }, () => {
+  test('finds every prerequisite on a machine that runs the tests', () => {
+    const r = spawnSync(process.execPath, [join(FIXTURES, '../../bin/net-test.js'), 'doctor'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ UML kernel: \/usr\/bin\/linux\.uml \(\S+, distribution, modules in \/usr\/lib\/uml\/modules\//);
+    assert.match(r.stdout, /✓ \/dev\/net\/tun/);
+    assert.match(r.stdout, /ready to run/);
+  });
+});
+
 describe('bad input: exit 2, one clear line, nothing booted', { concurrency: 1 }, () => {
   const cases: [string, string[], RegExp][] = [
     ['missing test', ['run', 'no-such-test.sh'], /test not found: no-such-test\.sh/],

@@ -82,6 +82,22 @@ describe('a mixed directory in two parallel VMs', { skip, concurrency: 1 }, () =
     assert.match(text, new RegExp(`Ran ${pass + skipped + failed} tests: passed: ${pass}, failed: ${failed}, skipped: ${skipped}`), text);
   });
 
+  test('net-test parse turns the saved KTAP into the same verdicts', () => {
+    const r = spawnSync(process.execPath, [join(FIXTURES, '../../bin/net-test.js'), 'parse', '--json', join(dir, 'parsed.json'), join(dir, 'r.ktap')], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    // The KTAP names the panic, so parse sees the crash too.
+    assert.equal(r.status, 3, r.stdout + r.stderr);
+    const parsed = JSON.parse(readFileSync(join(dir, 'parsed.json'), 'utf8')) as JsonReport;
+    const ok = (v: string) => (['pass', 'skip', 'flaky'].includes(v) ? v.replace('flaky', 'pass') : 'fail');
+    assert.deepEqual(
+      parsed.files.map((f) => [f.file, f.verdict]),
+      report.files.map((f) => [f.file, ok(f.verdict)]),
+    );
+    assert.deepEqual(parsed.totals.cases, report.totals.cases);
+  });
+
   test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
 });
 
