@@ -6,32 +6,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CLI, median, opt, ROOT } from './common.js';
+import type { Timing } from '../../src/host/vm/session.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'bin/net-test.js');
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-};
 const rounds = Number(opt('--rounds', '5'));
 const kernel = opt('--kernel', '/usr/bin/linux.uml');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-interface Timing {
-  spawn: number;
-  init?: number;
-  ready?: number;
-  tests: { start?: number; end?: number }[];
-  exit?: number;
-}
 
 const work = mkdtempSync(join(tmpdir(), 'net-test-bench-'));
 const haltInit = join('/var/tmp', `net-test-bench-halt-${process.pid}.sh`);

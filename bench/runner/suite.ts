@@ -3,25 +3,13 @@
 //   node dist/bench/runner/suite.js [--rounds N] [--files K] [--suite DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { CLI, median, opt, ROOT } from './common.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'bin/net-test.js');
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-};
 const rounds = Number(opt('--rounds', '3'));
 const files = Number(opt('--files', '8'));
 const suite = opt('--suite', existsSync(join(ROOT, 'suite')) ? 'suite' : 'test/guest');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function wall(cliArgs: string[], cwd: string): number {
   const t0 = performance.now();

@@ -21,7 +21,8 @@ export interface BuildCliValues {
   verbose?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** Repeatable commander option: every occurrence appended. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -7,7 +7,7 @@ import { parseLog } from '../host/parse.js';
 import { probeKernel } from '../host/kernel/locate.js';
 import { findKernelTree } from '../host/kernel/tree.js';
 import { buildKernel } from '../host/kernel/build.js';
-import { buildCommand, buildOptionsFrom, reportBuildError, type BuildCliValues } from './build.js';
+import { buildCommand, buildOptionsFrom, collect, reportBuildError, type BuildCliValues } from './build.js';
 
 const EXAMPLES = `
 Examples:
@@ -56,8 +56,7 @@ interface VmFlags {
   lockdep?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
-const collectOne = (v: string, prev: string[]) => [...prev, v];
+const collectWords = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
 
 /**
  * `run` in a kernel tree (or with --kernel-dir) builds that tree first, incrementally, and boots
@@ -66,18 +65,8 @@ const collectOne = (v: string, prev: string[]) => [...prev, v];
 async function runWithBuild(o: RunOptions, f: VmFlags): Promise<number> {
   const tree = f.kernelDir ?? (f.kernel || f.build === false ? undefined : findKernelTree(o.cwd)?.root);
   if (!tree) return run(o);
-  const values: BuildCliValues = {
-    kernelDir: tree,
-    ...(f.buildDir ? { buildDir: f.buildDir } : {}),
-    config: f.config,
-    configitem: f.configitem,
-    allowMissing: f.allowMissing === true,
-    kasan: f.kasan === true,
-    timeTravel: f.timeTravel === true,
-    debugInfo: f.debugInfo === true,
-    lockdep: f.lockdep === true,
-    verbose: f.verbose === true,
-  };
+  // Same option names as `net-test build`, except -j: here it counts VMs, make gets its default.
+  const values: BuildCliValues = { ...f, kernelDir: tree, jobs: undefined, configOnly: false };
   let kernel: string;
   try {
     kernel = (await buildKernel(buildOptionsFrom(values, o.cwd))).kernel;
@@ -96,7 +85,7 @@ function vmOptions(c: Command): Command {
     .option('--taps <n>', 'tap NICs: host <user>TAP0.. <-> guest eth0..', '2')
     .option('--host-net', "put the taps in the caller's network namespace (needs root) instead of a private one")
     .option('--out <dir>', 'keep the run directory (console log, output, results) in DIR')
-    .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collect, [])
+    .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collectWords, [])
     .option('--fail-on-warn', 'treat kernel WARNINGs (and hung-task/RCU-stall reports) as crashes')
     .option('-v, --verbose', 'stream the kernel console to stderr')
     .option('-q, --quiet', "print only the verdicts, not the tests' output");
@@ -158,8 +147,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
     .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')
     .option('--build-dir <dir>', 'object directory of that build, make O= (default: ~/.cache/net-test/build/<tree hash>)')
-    .option('--config <file>', 'extra config fragment for the build (repeatable)', collectOne, [])
-    .option('--configitem <CONFIG_X=y>', 'extra config option for the build (repeatable)', collectOne, [])
+    .option('--config <file>', 'extra config fragment for the build (repeatable)', collect, [])
+    .option('--configitem <CONFIG_X=y>', 'extra config option for the build (repeatable)', collect, [])
     .option('--allow-missing', 'warn instead of failing when a requested config option does not take effect')
     .option('--kasan', 'build with KASAN and UBSAN')
     .option('--time-travel', 'build with UML time-travel support and boot with time-travel')
