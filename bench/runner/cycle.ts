@@ -1,7 +1,7 @@
 // Full-cycle cost of `net-test run` beside a bare boot of the same kernel, in one run.
-//   node dist/bench/runner/cycle.js [--rounds N] [--kernel FILE]
+//   node dist/bench/runner/cycle.js [--rounds N] [--kernel FILE] [--rootfs IMG]
 // Each round runs, interleaved: a bare boot to `halt -f`, a trivial shell test, a trivial TS
-// test. Wall time is measured from starting the command to its exit; the breakdown comes from
+// test; with --rootfs, the same two tests again on that image root, side by side. Wall time is measured from starting the command to its exit; the breakdown comes from
 // the run's timing.json (host timestamps of console and control-channel events).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { Timing } from '../../src/host/vm/session.js';
 
 const rounds = Number(opt('--rounds', '5'));
 const kernel = opt('--kernel', '/usr/bin/linux.uml');
+const rootfs = opt('--rootfs', '');
 
 
 const work = mkdtempSync(join(tmpdir(), 'net-test-bench-'));
@@ -32,10 +33,10 @@ async function bare(): Promise<number> {
   return performance.now() - t0;
 }
 
-function cycle(test: string, i: number): { wall: number; t: Timing } {
-  const out = join(work, `out-${i}-${test.replace(/\W/g, '')}`);
+function cycle(test: string, i: number, extra: string[] = []): { wall: number; t: Timing } {
+  const out = join(work, `out-${i}-${test.replace(/\W/g, '')}${extra.length ? '-image' : ''}`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', '-q', '--kernel', kernel, '--out', out, join(ROOT, 'bench/fixtures', test)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'run', '-q', '--kernel', kernel, ...extra, '--out', out, join(ROOT, 'bench/fixtures', test)], { encoding: 'utf8' });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${test} failed (${r.status}): ${r.stdout}${r.stderr}`);
   return { wall, t: JSON.parse(readFileSync(join(out, 'timing.json'), 'utf8')) as Timing };
@@ -64,6 +65,12 @@ try {
     add('net-test run trivial.sh', sh.wall, sh.t);
     const ts = cycle('trivial.test.ts', i);
     add('net-test run trivial.test.ts', ts.wall, ts.t);
+    if (rootfs) {
+      const ish = cycle('trivial.sh', i, ['--rootfs', rootfs]);
+      add('net-test run --rootfs trivial.sh', ish.wall, ish.t);
+      const its = cycle('trivial.test.ts', i, ['--rootfs', rootfs]);
+      add('net-test run --rootfs trivial.test.ts', its.wall, its.t);
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -72,7 +79,7 @@ try {
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
 const bareMed = median(rows['bare boot to halt -f']!.wall);
-console.log(`kernel: ${kernel}; rounds: ${rounds}; medians in seconds`);
+console.log(`kernel: ${kernel}${rootfs ? `; image: ${rootfs}` : ''}; rounds: ${rounds}; medians in seconds`);
 console.log('| what | wall | over bare boot | host side | kernel boot | init setup | test (incl. Node start) | shutdown |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const [name, r] of Object.entries(rows)) {

@@ -43,55 +43,23 @@ $MOUNT -t proc proc /proc || die "cannot mount /proc"
 
 # --- Modules: distribution UML kernels keep theirs in /usr/lib/uml/modules/<version>, where
 # modprobe does not look. A symlink tree plus a wrapper fixes both modprobe(8) and the kernel's
-# own requests (/proc/sys/kernel/modprobe).
-N=/tmp/.nt
-$MOUNT -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
-mkdir -p $N/bin $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w $N/modules/lib/modules
+# own requests (/proc/sys/kernel/modprobe). $N is where it is built, $G where the guest sees it.
 # Shell builtins where a command would cost a process start.
 has_fs() {
 	while read -r a b; do [ "$a" = "$1" ] || [ "$b" = "$1" ] && return 0; done </proc/filesystems
 	return 1
 }
 read -r release </proc/sys/kernel/osrelease
-if [ -n "$NT_MODDIR" ]; then
-	ln -s "$NT_MODDIR" "$N/modules/lib/modules/$release"
-	printf '#!/bin/sh\nexec /sbin/modprobe -d /.nt/modules "$@"\n' >$N/bin/modprobe
+modules() { # $1: the module directory's path as the guest will see it
+	mkdir -p $N/bin $N/modules/lib/modules
+	ln -s "$1" "$N/modules/lib/modules/$release"
+	printf '#!/bin/sh\nexec /sbin/modprobe -d %s/modules "$@"\n' "$G" >$N/bin/modprobe
 	chmod 0755 $N/bin/modprobe
-	# Until pivot_root the tree lives under /tmp; the kernel's requests go through the
-	# wrapper's final path, so point the kernel at it only after the switch.
-	has_fs overlay || /sbin/modprobe -d $N/modules overlay 2>/dev/null
-fi
+}
 
-# --- The new root: a tmpfs whose top-level directories are read-only views of the host's,
-# with copy-on-write overlays where a userland writes (/etc, /var, /root) and the whole host
-# root at /host. One fstab, one mount(8) process.
-OVL=1
-has_fs overlay || OVL=0
-links=
-{
-	echo "none /tmp/host hostfs ro$SUID,X-mount.mkdir,/ 0 0"
-	for e in /* /.[!.]*; do
-		[ -e "$e" ] || [ -L "$e" ] || continue
-		n=${e#/}
-		case $n in
-		proc | sys | dev | run | tmp | host | .nt | lost+found) continue ;;
-		esac
-		if [ -L "$e" ]; then
-			links="$links $e"
-		elif [ -d "$e" ]; then
-			case $n in
-			etc | var | root)
-				# A rootless run cannot read the host's /root: it gets an empty one.
-				if [ $OVL = 1 ] && ! [ "$n$NT_ROOTLESS" = root1 ]; then
-					echo "overlay /tmp/$n overlay X-mount.mkdir,lowerdir=/tmp/host/$n,upperdir=$N/$n/u,workdir=$N/$n/w 0 0"
-				else
-					echo "tmpfs /tmp/$n tmpfs X-mount.mkdir,mode=0755 0 0"
-				fi
-				;;
-			*) echo "/tmp/host/$n /tmp/$n none bind$SUID,X-mount.mkdir 0 0" ;;
-			esac
-		fi
-	done
+# The guest root's mounts go into one fstab for one mount(8) process. Common to both roots:
+# kernel filesystems, /run (with the run directory, the only writable host path) and /tmp.
+tail_fstab() {
 	echo "proc /tmp/proc proc X-mount.mkdir 0 0"
 	echo "sysfs /tmp/sys sysfs X-mount.mkdir 0 0"
 	echo "devtmpfs /tmp/dev devtmpfs X-mount.mkdir 0 0"
@@ -102,39 +70,101 @@ links=
 	echo "tmpfs /tmp/run tmpfs X-mount.mkdir,mode=0755 0 0"
 	echo "none /tmp/run/net-test hostfs X-mount.mkdir,$NET_TEST_RUNDIR 0 0"
 	echo "tmpfs /tmp/tmp tmpfs X-mount.mkdir,mode=1777 0 0"
-} >$N/fstab
-# Top-level symlinks (bin -> usr/bin on merged-/usr systems) are copied as they are.
-[ -n "$links" ] && cp -P $links /tmp/
-$MOUNT -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
-if [ $OVL = 0 ]; then
-	# No overlayfs in this kernel: copy what a userland needs to write.
-	cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
-	cp -a /tmp/host/root/. /tmp/root/ 2>/dev/null
-	mkdir -p /tmp/var/tmp /tmp/var/lib /tmp/var/log /tmp/var/cache
+}
+
+if [ -n "$NT_ROOTFS" ]; then
+	# --- The new root is an image (net-test run --rootfs): UML put a copy-on-write file in
+	# front of it (or, with --rw, writes go to the image on purpose). The host stays at /host.
+	$MOUNT -t ext4 "$NT_ROOTFS" /tmp || die "rootfs: cannot mount the image ($NT_ROOTFS) as ext4"
+	F=/dev/.nt-fstab
+	{
+		echo "none /tmp/host hostfs ro$SUID,X-mount.mkdir,/ 0 0"
+		tail_fstab
+	} >$F
+	$MOUNT -a -T $F || die "mounting the guest root failed (see the console log)"
+	rm -f $F
+	# /run is a tmpfs of this boot: nothing of ours lands in the image.
+	N=/tmp/run/.nt G=/run/.nt OLD=run/.nt/old
+	mkdir -p $N/old
+	[ -n "$NT_MODDIR" ] && modules "/host$NT_MODDIR"
+else
+	# --- The new root: a tmpfs whose top-level directories are read-only views of the host's,
+	# with copy-on-write overlays where a userland writes (/etc, /var, /root) and the whole
+	# host root at /host.
+	N=/tmp/.nt G=/.nt OLD=.nt/old
+	$MOUNT -t tmpfs -o mode=0755 root /tmp || die "cannot mount the new root's tmpfs"
+	mkdir -p $N/old $N/etc/u $N/etc/w $N/var/u $N/var/w $N/root/u $N/root/w
+	if [ -n "$NT_MODDIR" ]; then
+		modules "$NT_MODDIR"
+		# Until pivot_root the tree lives under /tmp; the kernel's requests go through the
+		# wrapper's final path, so point the kernel at it only after the switch.
+		has_fs overlay || /sbin/modprobe -d $N/modules overlay 2>/dev/null
+	fi
+	OVL=1
+	has_fs overlay || OVL=0
+	links=
+	{
+		echo "none /tmp/host hostfs ro$SUID,X-mount.mkdir,/ 0 0"
+		for e in /* /.[!.]*; do
+			[ -e "$e" ] || [ -L "$e" ] || continue
+			n=${e#/}
+			case $n in
+			proc | sys | dev | run | tmp | host | .nt | lost+found) continue ;;
+			esac
+			if [ -L "$e" ]; then
+				links="$links $e"
+			elif [ -d "$e" ]; then
+				case $n in
+				etc | var | root)
+					# A rootless run cannot read the host's /root: it gets an empty one.
+					if [ $OVL = 1 ] && ! [ "$n$NT_ROOTLESS" = root1 ]; then
+						echo "overlay /tmp/$n overlay X-mount.mkdir,lowerdir=/tmp/host/$n,upperdir=$N/$n/u,workdir=$N/$n/w 0 0"
+					else
+						echo "tmpfs /tmp/$n tmpfs X-mount.mkdir,mode=0755 0 0"
+					fi
+					;;
+				*) echo "/tmp/host/$n /tmp/$n none bind$SUID,X-mount.mkdir 0 0" ;;
+				esac
+			fi
+		done
+		tail_fstab
+	} >$N/fstab
+	# Top-level symlinks (bin -> usr/bin on merged-/usr systems) are copied as they are.
+	[ -n "$links" ] && cp -P $links /tmp/
+	$MOUNT -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
+	if [ $OVL = 0 ]; then
+		# No overlayfs in this kernel: copy what a userland needs to write.
+		cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
+		cp -a /tmp/host/root/. /tmp/root/ 2>/dev/null
+		mkdir -p /tmp/var/tmp /tmp/var/lib /tmp/var/log /tmp/var/cache
+	fi
 fi
 
-cd /tmp && pivot_root . .nt/old || die "pivot_root failed"
+cd /tmp && pivot_root . $OLD || die "pivot_root failed"
 cd /
-$UMOUNT -l /.nt/old
+$UMOUNT -l /$OLD
 # devtmpfs is one instance: the copies would show in the new /dev too.
 [ "$NT_ROOTLESS" = 1 ] && rm -f /dev/.nt-mount /dev/.nt-umount
-[ -n "$NT_MODDIR" ] && echo /.nt/bin/modprobe >/proc/sys/kernel/modprobe
+[ -n "$NT_MODDIR" ] && echo $G/bin/modprobe >/proc/sys/kernel/modprobe
 
 # --- Kernel knobs a test machine wants. Files under /proc/sys written by the shell: no forks.
 echo "$NT_HOSTNAME" >/proc/sys/kernel/hostname
-echo "$NT_HOSTNAME" >/etc/hostname 2>/dev/null
+# An image keeps its own /etc/hostname (a --rw run would write it into the image).
+[ -z "$NT_ROOTFS" ] && echo "$NT_HOSTNAME" >/etc/hostname 2>/dev/null
 echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
 # IPv6 may be a module: load it now so ::1 exists and its sysctls can be set.
-[ -d /proc/sys/net/ipv6 ] || PATH="/.nt/bin:$PATH" modprobe ipv6 2>/dev/null
+[ -d /proc/sys/net/ipv6 ] || PATH="$G/bin:$PATH" modprobe ipv6 2>/dev/null
 for f in /proc/sys/net/ipv6/conf/all/use_tempaddr /proc/sys/net/ipv6/conf/default/use_tempaddr; do
 	[ -w $f ] && echo 0 >$f
 done
+# An image's own settings, as its init system would apply them.
+[ -n "$NT_ROOTFS" ] && sysctl -q --system >/dev/null 2>&1
 # tun may be a module: a static node lets the first open load it on demand.
 [ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; }
 # Host-supplied randomness: mixed into the pool. UML's hw_random (host /dev/random) credits it.
 [ -r /run/net-test/seed ] && cat /run/net-test/seed >/dev/urandom
 ip link set lo up
-export PATH="/.nt/bin:$NT_PATH" HOME=/root NET_TEST=1 NET_TEST_RUNDIR=/run/net-test
+export PATH="$G/bin:$NT_PATH" HOME=/root NET_TEST=1 NET_TEST_RUNDIR=/run/net-test
 cd "$NT_CWD" 2>/dev/null || cd /
 
 ctl ready
@@ -158,11 +188,16 @@ while [ $k -le "$NT_STEPS" ]; do
 	k=$((k + 1))
 done
 if [ "$NT_MODE" = shell ]; then
+	# An image's network configuration (DHCPv4, RAs on eth0) comes up in the background: nothing
+	# may answer, and the shell does not wait for it. Tests own the NICs: only in shell mode.
+	[ -n "$NT_ROOTFS" ] && command -v ifup >/dev/null && (ifup -a --allow=hotplug >/dev/null 2>&1 &)
 	echo "net-test: root shell in the guest; exit or Ctrl-D powers off." >/dev/tty0
 	setsid -c sh -l </dev/tty0 >/dev/tty0 2>&1
 fi
 # hostfs writes through to the host file in write_end: no sync needed for the results.
 echo $rc >/proc/exitcode
+# A --rw image must be clean when UML stops: nothing else flushes it before the power-off.
+[ -n "$NT_ROOTFS" ] && { sync; mount -o remount,ro / 2>/dev/null; }
 ctl done
 echo o >/proc/sysrq-trigger
 poweroff -f

@@ -22,6 +22,7 @@ import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolve
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
 import type { PlanStep } from './vm/plan.js';
+import { checkRootfs } from './vm/rootfs.js';
 
 export interface RunOptions {
   tests: string[];
@@ -53,6 +54,10 @@ export interface RunOptions {
   json?: string | undefined;
   /** Run each node test in a Node process of its own instead of the shared agent. */
   noAgent?: boolean | undefined;
+  /** Boot this root filesystem image instead of the host's root. */
+  rootfs?: string | undefined;
+  /** Write through to the --rootfs image instead of a throw-away copy-on-write layer. */
+  rw?: boolean | undefined;
 }
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
@@ -87,6 +92,18 @@ function validate(o: RunOptions): void {
   }
   if (o.out && existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory`);
   if (o.hostNet && (o.jobs ?? 1) > 1) throw new UsageError('--host-net gives every VM the same tap names: use it with -j 1');
+  if (o.rw && !o.rootfs) throw new UsageError('--rw writes to a --rootfs image: give one with --rootfs IMG');
+  if (o.rw && (o.jobs ?? 1) > 1) throw new UsageError('--rw gives one VM the image to itself: use it with -j 1');
+}
+
+/** An image the guest could not take: in use (UML's lock) or not mountable. Exit 2, one line. */
+function rootfsFailure(path: string, outcome: VmOutcome): void {
+  if (outcome.rootfsLocked) throw new UsageError(`--rootfs ${path} is in use by another run (${outcome.rootfsLocked}): wait for it to finish`);
+  if (outcome.guestError?.startsWith('rootfs:')) {
+    // The kernel's own words, e.g. "EXT4-fs (ubda): group descriptors corrupted!".
+    const why = outcome.consoleTail.filter((l) => /EXT4-fs/.test(l)).pop()?.replace(/^\[[\s\d.]+\]\s*/, '');
+    throw new UsageError(`--rootfs ${path}: the guest cannot mount it as ext4${why ? ` (${why})` : ''}: the image is corrupt; rebuild it with \`net-test rootfs build --force\``);
+  }
 }
 
 /** One file to run once: an executable's argv, or a node test's bundle (run by the agent). */
@@ -106,6 +123,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
   const kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
   const net: NetMode = o.hostNet ? 'host' : 'private';
   const filter = o.filter !== undefined ? new RegExp(o.filter) : undefined;
+  const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, o.rw === true, o.cwd) : undefined;
 
   const tmp = mkdtempSync(join(tmpdir(), 'net-test-'));
   const root = o.out ? resolve(o.cwd, o.out) : join(tmp, 'run');
@@ -128,11 +146,11 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     const items: Item[] = [];
     const agent = join(bundles, 'agent.mjs');
     if (tests.some((t) => t.kind === 'node')) await bundleAgent(agent);
-    // node with our reporters: spec live on the output line, TAP into the run directory.
+    // node with our reporters: spec live on the output line, TAP into the run directory. An
+    // image brings its own Node (Debian 12's is 18, without --disable-warning).
     const nodeArgv = (tap: string) => [
-      guestPath(process.execPath),
+      ...(rootfs ? ['node'] : [guestPath(process.execPath), '--disable-warning=MaxListenersExceededWarning']),
       '--enable-source-maps',
-      '--disable-warning=MaxListenersExceededWarning',
       ...(filter ? [`--test-name-pattern=${o.filter}`] : []),
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
@@ -238,12 +256,14 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
             cmdline: o.cmdline,
             runDir,
             umlDir,
+            rootfs,
             umid: `net-test-${process.pid}-${n}`,
             init: INIT,
             shell: o.shell,
             failOnWarn: o.failOnWarn,
             cwd: guestPath(o.cwd),
-            path: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+            // The caller's PATH names host directories; an image has its own.
+            path: rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'),
             env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
             ...(stream ? { onOutput: (_i: number, chunk: string) => process.stdout.write(chunk) } : {}),
             ...(o.verbose && !o.shell ? { onConsoleLine: (l: string) => process.stderr.write(pc.dim(`[vm${worker}] ${l}`) + '\n') } : {}),
@@ -256,6 +276,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       }
       if (outcome.interrupted) return [];
       if (outcome.setupError !== undefined) throw new UsageError(describeSetupError(outcome.setupError));
+      if (rootfs && outcome.timing.ready === undefined) rootfsFailure(o.rootfs!, outcome);
       const keep = o.out ? ` (console log: ${join(runDir, 'console.log')})` : ' (keep the console log with --out DIR)';
       const rest: Item[] = [];
       let progressed = false;

@@ -18,6 +18,15 @@ export const KERNELS: [string, string, string | false][] = [
   ['kernel built from linux-source-6.1', BUILT_KERNEL, existsSync(BUILT_KERNEL) ? false : `no built kernel at ${BUILT_KERNEL}`],
 ];
 
+/** The root filesystem image CI builds with `net-test rootfs build` (CI exports its path). */
+export const ROOTFS_IMAGE = process.env.NET_TEST_ROOTFS ?? '/var/cache/net-test/rootfs/ci.img';
+
+/** [name, run arguments, skip reason or false]: the guest roots the runner must work on. */
+export const ROOTS: [string, string[], string | false][] = [
+  ['host root', [], false],
+  ['image root', ['--rootfs', ROOTFS_IMAGE], existsSync(ROOTFS_IMAGE) ? false : `no image at ${ROOTFS_IMAGE} (net-test rootfs build ${ROOTFS_IMAGE} builds it)`],
+];
+
 export interface CliResult {
   status: number | null;
   stdout: string;

@@ -4,169 +4,175 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, umlProcesses } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, ROOTS, umlProcesses } from '../helpers/cli.js';
 
 const haveUml = existsSync('/usr/bin/linux.uml');
 const skip = haveUml ? false : 'Debian user-mode-linux is not installed (apt-get install user-mode-linux)';
 
-describe('net-test run', { skip, concurrency: 1 }, () => {
-  test('a passing shell test: exit 0, its output on stdout', async () => {
-    const r = await netTest(['run', 'args.sh']);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /ARGS-BEGIN\nARGS-END/);
-    assert.match(r.stdout, /PASS args\.sh/);
-    assertNothingLeft(r);
-  });
+// Every runner behaviour on both guest roots: the host's (default) and an image (--rootfs).
+for (const [rootName, rootArgs, rootSkip] of ROOTS) {
+  describe(`net-test run on the ${rootName}`, { skip: skip || rootSkip, concurrency: 1 }, () => {
+    const run = ['run', ...rootArgs];
+    const image = rootArgs.length > 0;
 
-  test('arguments after -- reach the test exactly', async () => {
-    const args = ['plain', 'two words', "it's", '$(reboot)', '*', ''];
-    const r = await netTest(['run', 'args.sh', '--', ...args]);
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    const got = /ARGS-BEGIN\n([\s\S]*?)ARGS-END/.exec(r.stdout)?.[1];
-    assert.equal(got, args.map((a) => `[${a}]\n`).join(''));
-    assertNothingLeft(r);
-  });
-
-  test('a failing shell test: exit 1 with its status', async () => {
-    const r = await netTest(['run', 'fail.sh']);
-    assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /failing on purpose/);
-    assert.match(r.stdout, /FAIL fail\.sh \(exit 3/);
-    assertNothingLeft(r);
-  });
-
-  test('Python tests pass and fail', async () => {
-    const ok = await netTest(['run', 'pass.py', '--', 'x']);
-    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /python test ran in \S+ with \['x'\]/);
-    assertNothingLeft(ok);
-    const bad = await netTest(['run', 'fail.py']);
-    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
-    assertNothingLeft(bad);
-  });
-
-  test('TS tests: node:test results are counted, failures named', async () => {
-    const ok = await netTest(['run', 'pass.test.ts', '--', 'one', 'two words']);
-    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /PASS pass\.test\.ts \(2 passed/);
-    assertNothingLeft(ok);
-    const bad = await netTest(['run', 'fail.test.ts']);
-    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
-    assert.match(bad.stdout, /FAIL fail\.test\.ts \(exit 1; 1 passed, 1 failed/);
-    assert.match(bad.stdout, /✗ fails on purpose/);
-    assertNothingLeft(bad);
-  });
-
-  test('several tests in one VM: each gets its verdict, the worst decides the exit', async () => {
-    const r = await netTest(['run', 'args.sh', 'fail.sh', 'pass.py']);
-    assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /PASS args\.sh/);
-    assert.match(r.stdout, /FAIL fail\.sh/);
-    assert.match(r.stdout, /PASS pass\.py/);
-    assertNothingLeft(r);
-  });
-
-  test('the guest sees its NICs and /host, and cannot change a host file', async () => {
-    const dir = mkdtempSync('/var/tmp/net-test-victim-');
-    const victim = join(dir, 'victim.txt');
-    writeFileSync(victim, 'original\n');
-    const before = statSync(victim).mtimeMs;
-    try {
-      const r = await netTest(['run', 'environment.sh', '--', victim]);
+    test('a passing shell test: exit 0, its output on stdout', async () => {
+      const r = await netTest([...run, 'args.sh']);
       assert.equal(r.status, 0, r.stdout + r.stderr);
-      assert.equal(readFileSync(victim, 'utf8'), 'original\n');
-      assert.equal(statSync(victim).mtimeMs, before);
-      assert.equal(readFileSync('/etc/resolv.conf', 'utf8').includes('192.0.2.53'), false);
+      assert.match(r.stdout, /ARGS-BEGIN\nARGS-END/);
+      assert.match(r.stdout, /PASS args\.sh/);
       assertNothingLeft(r);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('the taps exist on the host side, in the run\'s own namespace, during the run', async () => {
-    let seen = '';
-    const poll = (pid: number) => {
-      const deadline = Date.now() + 120_000;
-      const tick = () => {
-        const [uml] = umlProcesses(pid);
-        if (uml !== undefined) {
-          const r = spawnSync('nsenter', [`--net=/proc/${uml}/ns/net`, 'ip', '-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' });
-          if (/rootTAP0/.test(r.stdout) && /rootTAP1/.test(r.stdout)) {
-            seen = r.stdout;
-            return;
-          }
-        }
-        if (Date.now() < deadline) setTimeout(tick, 100);
-      };
-      tick();
-    };
-    const r = await netTest(['run', 'sleep.sh', '--', '4'], { onSpawn: poll });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(seen, /rootTAP0.*02:4e:54:ff:00:00/);
-    assert.match(seen, /rootTAP1.*02:4e:54:ff:00:01/);
-    assertNothingLeft(r);
-  });
-
-  test('--host-net: the taps are in the caller\'s namespace during the run and gone after', { skip: process.getuid?.() === 0 ? false : 'needs root' }, async () => {
-    let seen = '';
-    const poll = (pid: number) => {
-      const deadline = Date.now() + 120_000;
-      const tick = () => {
-        if (umlProcesses(pid).length > 0) {
-          seen = spawnSync('ip', ['-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' }).stdout;
-          if (/rootTAP1/.test(seen)) return;
-        }
-        if (Date.now() < deadline) setTimeout(tick, 100);
-      };
-      tick();
-    };
-    const r = await netTest(['run', '--host-net', 'sleep.sh', '--', '3'], { onSpawn: poll });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(seen, /rootTAP0/);
-    assertNothingLeft(r);
-  });
-
-  test('a kernel crash: exit 3 with the report', async () => {
-    const r = await netTest(['run', 'crash.sh']);
-    assert.equal(r.status, 3, r.stdout + r.stderr);
-    assert.match(r.stdout, /CRASH crash\.sh/);
-    assert.match(r.stdout, /Kernel panic - not syncing: sysrq triggered crash/);
-    assert.match(r.stdout, /Call Trace:/);
-    assertNothingLeft(r);
-  });
-
-  test('a hanging test: exit 4 once its timeout passes, VM killed', async () => {
-    const r = await netTest(['run', '--timeout', '3', 'hang.sh']);
-    assert.equal(r.status, 4, r.stdout + r.stderr);
-    assert.match(r.stdout, /TIMEOUT hang\.sh/);
-    assertNothingLeft(r);
-  });
-
-  test('Ctrl-C (SIGINT) stops the VM and leaves nothing', async () => {
-    const r = await netTest(['run', 'hang.sh'], {
-      onSpawn: (pid) => {
-        const wait = () => (umlProcesses(pid).length > 0 ? setTimeout(() => process.kill(pid, 'SIGINT'), 500) : setTimeout(wait, 100));
-        wait();
-      },
     });
-    assert.equal(r.status, 130, r.stdout + r.stderr);
-    assertNothingLeft(r);
-  });
 
-  test('--out keeps the run directory with console log, output and status', async () => {
-    const out = mkdtempSync('/var/tmp/net-test-out-');
-    try {
-      const r = await netTest(['run', '--out', out, 'fail.sh']);
-      assert.equal(r.status, 1);
-      assert.match(readFileSync(join(out, 'console.log'), 'utf8'), /Run .*init\.sh as init process/);
-      assert.match(readFileSync(join(out, 'output.log'), 'utf8'), /failing on purpose/);
-      assert.equal(readFileSync(join(out, 'status-1'), 'utf8').trim(), '3');
+    test('arguments after -- reach the test exactly', async () => {
+      const args = ['plain', 'two words', "it's", '$(reboot)', '*', ''];
+      const r = await netTest([...run, 'args.sh', '--', ...args]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const got = /ARGS-BEGIN\n([\s\S]*?)ARGS-END/.exec(r.stdout)?.[1];
+      assert.equal(got, args.map((a) => `[${a}]\n`).join(''));
       assertNothingLeft(r);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    });
+
+    test('a failing shell test: exit 1 with its status', async () => {
+      const r = await netTest([...run, 'fail.sh']);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /failing on purpose/);
+      assert.match(r.stdout, /FAIL fail\.sh \(exit 3/);
+      assertNothingLeft(r);
+    });
+
+    test('Python tests pass and fail', async () => {
+      const ok = await netTest([...run, 'pass.py', '--', 'x']);
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /python test ran in \S+ with \['x'\]/);
+      assertNothingLeft(ok);
+      const bad = await netTest([...run, 'fail.py']);
+      assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+      assertNothingLeft(bad);
+    });
+
+    test('TS tests: node:test results are counted, failures named', async () => {
+      const ok = await netTest([...run, 'pass.test.ts', '--', 'one', 'two words']);
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /PASS pass\.test\.ts \(2 passed/);
+      assertNothingLeft(ok);
+      const bad = await netTest([...run, 'fail.test.ts']);
+      assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stdout, /FAIL fail\.test\.ts \(exit 1; 1 passed, 1 failed/);
+      assert.match(bad.stdout, /✗ fails on purpose/);
+      assertNothingLeft(bad);
+    });
+
+    test('several tests in one VM: each gets its verdict, the worst decides the exit', async () => {
+      const r = await netTest([...run, 'args.sh', 'fail.sh', 'pass.py']);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /PASS args\.sh/);
+      assert.match(r.stdout, /FAIL fail\.sh/);
+      assert.match(r.stdout, /PASS pass\.py/);
+      assertNothingLeft(r);
+    });
+
+    test('the guest sees its NICs and /host, and cannot change a host file', async () => {
+      const dir = mkdtempSync('/var/tmp/net-test-victim-');
+      const victim = join(dir, 'victim.txt');
+      writeFileSync(victim, 'original\n');
+      const before = statSync(victim).mtimeMs;
+      try {
+        const r = await netTest([...run, 'environment.sh', '--', victim, ...(image ? ['image'] : [])]);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.equal(readFileSync(victim, 'utf8'), 'original\n');
+        assert.equal(statSync(victim).mtimeMs, before);
+        assert.equal(readFileSync('/etc/resolv.conf', 'utf8').includes('192.0.2.53'), false);
+        assertNothingLeft(r);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('the taps exist on the host side, in the run\'s own namespace, during the run', async () => {
+      let seen = '';
+      const poll = (pid: number) => {
+        const deadline = Date.now() + 120_000;
+        const tick = () => {
+          const [uml] = umlProcesses(pid);
+          if (uml !== undefined) {
+            const r = spawnSync('nsenter', [`--net=/proc/${uml}/ns/net`, 'ip', '-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' });
+            if (/rootTAP0/.test(r.stdout) && /rootTAP1/.test(r.stdout)) {
+              seen = r.stdout;
+              return;
+            }
+          }
+          if (Date.now() < deadline) setTimeout(tick, 100);
+        };
+        tick();
+      };
+      const r = await netTest([...run, 'sleep.sh', '--', '4'], { onSpawn: poll });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(seen, /rootTAP0.*02:4e:54:ff:00:00/);
+      assert.match(seen, /rootTAP1.*02:4e:54:ff:00:01/);
+      assertNothingLeft(r);
+    });
+
+    test('--host-net: the taps are in the caller\'s namespace during the run and gone after', { skip: process.getuid?.() === 0 ? false : 'needs root' }, async () => {
+      let seen = '';
+      const poll = (pid: number) => {
+        const deadline = Date.now() + 120_000;
+        const tick = () => {
+          if (umlProcesses(pid).length > 0) {
+            seen = spawnSync('ip', ['-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' }).stdout;
+            if (/rootTAP1/.test(seen)) return;
+          }
+          if (Date.now() < deadline) setTimeout(tick, 100);
+        };
+        tick();
+      };
+      const r = await netTest([...run, '--host-net', 'sleep.sh', '--', '3'], { onSpawn: poll });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(seen, /rootTAP0/);
+      assertNothingLeft(r);
+    });
+
+    test('a kernel crash: exit 3 with the report', async () => {
+      const r = await netTest([...run, 'crash.sh']);
+      assert.equal(r.status, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /CRASH crash\.sh/);
+      assert.match(r.stdout, /Kernel panic - not syncing: sysrq triggered crash/);
+      assert.match(r.stdout, /Call Trace:/);
+      assertNothingLeft(r);
+    });
+
+    test('a hanging test: exit 4 once its timeout passes, VM killed', async () => {
+      const r = await netTest([...run, '--timeout', '3', 'hang.sh']);
+      assert.equal(r.status, 4, r.stdout + r.stderr);
+      assert.match(r.stdout, /TIMEOUT hang\.sh/);
+      assertNothingLeft(r);
+    });
+
+    test('Ctrl-C (SIGINT) stops the VM and leaves nothing', async () => {
+      const r = await netTest([...run, 'hang.sh'], {
+        onSpawn: (pid) => {
+          const wait = () => (umlProcesses(pid).length > 0 ? setTimeout(() => process.kill(pid, 'SIGINT'), 500) : setTimeout(wait, 100));
+          wait();
+        },
+      });
+      assert.equal(r.status, 130, r.stdout + r.stderr);
+      assertNothingLeft(r);
+    });
+
+    test('--out keeps the run directory with console log, output and status', async () => {
+      const out = mkdtempSync('/var/tmp/net-test-out-');
+      try {
+        const r = await netTest([...run, '--out', out, 'fail.sh']);
+        assert.equal(r.status, 1);
+        assert.match(readFileSync(join(out, 'console.log'), 'utf8'), /Run .*init\.sh as init process/);
+        assert.match(readFileSync(join(out, 'output.log'), 'utf8'), /failing on purpose/);
+        assert.equal(readFileSync(join(out, 'status-1'), 'utf8').trim(), '3');
+        assertNothingLeft(r);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
   });
-});
+}
 
 const BUILT = BUILT_KERNEL;
 describe('the kernel built from linux-source-6.1', { skip: existsSync(BUILT) ? false : `no built kernel at ${BUILT} (src/host/kernel/ci-kernel.sh builds it)` }, () => {

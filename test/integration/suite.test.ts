@@ -2,13 +2,18 @@
 // one built from linux-source-6.1 with our fragment. Every case must pass or skip with a reason.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, KERNELS, netTest, ROOT } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, KERNELS, netTest, ROOT, ROOTFS_IMAGE, ROOTS } from '../helpers/cli.js';
 
 
+interface Case {
+  name: string;
+  status: string;
+  children: Case[];
+}
 interface Report {
-  files: { file: string; verdict: string }[];
+  files: { file: string; verdict: string; cases: Case[] }[];
   totals: { cases: { pass: number; fail: number; skip: number } };
 }
 
@@ -29,4 +34,41 @@ describe('suite/', { concurrency: 1 }, () => {
       }
     });
   }
+});
+
+/** Every case as "file > suite > case: status", in order. */
+const verdicts = (rep: Report): string[] => {
+  const out: string[] = [];
+  const walk = (prefix: string, cs: Case[]) => {
+    for (const c of cs) {
+      out.push(`${prefix} > ${c.name}: ${c.status}`);
+      walk(`${prefix} > ${c.name}`, c.children);
+    }
+  };
+  for (const f of rep.files) walk(f.file, f.cases);
+  return out;
+};
+
+// A sample of the suite on the image root (run --rootfs): the same cases, the same verdicts as on
+// the host root, with the image's own Node and tools.
+const SAMPLE = ['suite/ping.test.ts', 'suite/routing.test.ts', 'suite/tcp.test.ts'];
+describe('a sample of suite/ on both guest roots', { concurrency: 1, skip: ROOTS[1]![2] || (existsSync(BUILT_KERNEL) ? false : `no built kernel at ${BUILT_KERNEL}`) }, () => {
+  test(`${SAMPLE.join(', ')}: same verdicts on the host root and on ${ROOTFS_IMAGE}`, async () => {
+    const dir = mkdtempSync('/var/tmp/net-test-suite-');
+    try {
+      const reports: Report[] = [];
+      for (const [, rootArgs] of ROOTS) {
+        const json = join(dir, `r${reports.length}.json`);
+        const r = await netTest(['run', '-q', '-j', '1', '--timeout', '120', '--kernel', BUILT_KERNEL, ...rootArgs, '--json', json, ...SAMPLE], { cwd: ROOT });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assertNothingLeft(r);
+        reports.push(JSON.parse(readFileSync(json, 'utf8')) as Report);
+      }
+      const [host, image] = reports.map(verdicts);
+      assert.ok(host!.length >= 50, `only ${host!.length} cases`);
+      assert.deepEqual(image, host);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

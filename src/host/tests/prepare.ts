@@ -94,7 +94,8 @@ async function bundle(entry: string, display: string, outFile: string): Promise<
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      // Debian 12's Node (an image's, see `run --rootfs`) is 18; the host's is newer.
+      target: 'node18',
       sourcemap: 'inline',
       sourcesContent: false,
       logLevel: 'silent',

@@ -11,6 +11,8 @@ export interface GuestPlan {
   path: string;
   /** Module directory of a distribution UML kernel, if any. */
   moduleDir?: string | undefined;
+  /** Guest block device holding the root filesystem image, if the root is not the host's. */
+  rootfs?: string | undefined;
   /** UML runs in a user namespace: host files appear owned by the overflow uid. */
   rootless: boolean;
   /** What init runs, in order: an executable test, or the agent running several node tests. */
@@ -31,6 +33,7 @@ export function renderPlan(p: GuestPlan): string {
     `NT_CWD=${shQuote(p.cwd)}`,
     `NT_PATH=${shQuote(p.path)}`,
     `NT_MODDIR=${shQuote(p.moduleDir ?? '')}`,
+    `NT_ROOTFS=${shQuote(p.rootfs ?? '')}`,
     `NT_ROOTLESS=${p.rootless ? 1 : 0}`,
     `NT_STEPS=${p.steps.length}`,
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),

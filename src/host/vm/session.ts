@@ -8,6 +8,7 @@ import type { Kernel } from '../kernel/locate.js';
 import type { Tap } from '../net/taps.js';
 import { launchUml, TAP_SETUP_FAILED, type NetMode } from './launch.js';
 import { renderPlan, type PlanStep } from './plan.js';
+import { LOCK_FAILED, ROOTFS_DEVICE, ubdArg, type Rootfs } from './rootfs.js';
 import { umlArgs } from './uml.js';
 
 
@@ -23,7 +24,10 @@ export interface VmRequest {
   timeout: number;
   cmdline: string[];
   runDir: string;
+  /** Host temp dir of this VM (UML's pid file and socket; a root image's COW file). */
   umlDir: string;
+  /** Boot this image as the guest root instead of the host's. */
+  rootfs?: Rootfs | undefined;
   umid: string;
   init: string;
   shell: boolean;
@@ -62,6 +66,8 @@ export interface VmOutcome {
   guestError?: string;
   /** The namespace/tap setup failed before UML started. */
   setupError?: string;
+  /** UML could not take its lock on the root image: another run holds it. */
+  rootfsLocked?: string;
   interrupted: boolean;
   exit: { code: number | null; signal: NodeJS.Signals | null };
   consoleTail: string[];
@@ -83,12 +89,14 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       cwd: req.cwd,
       path: req.path,
       moduleDir: req.kernel.moduleDir,
+      rootfs: req.rootfs ? ROOTFS_DEVICE : undefined,
       rootless: req.net === 'private' && process.getuid?.() !== 0,
       steps: req.steps,
       env: req.env,
     }),
   );
-  const args = umlArgs({ mem: req.mem, init: req.init, runDir: req.runDir, umid: req.umid, umlDir: req.umlDir, taps: req.taps, extra: req.cmdline });
+  const ubd = req.rootfs ? ubdArg(req.rootfs, join(req.umlDir, 'root.cow')) : undefined;
+  const args = umlArgs({ mem: req.mem, init: req.init, runDir: req.runDir, umid: req.umid, umlDir: req.umlDir, taps: req.taps, ubd, extra: req.cmdline });
   const launch = launchUml({ kernel: req.kernel.path, args, taps: req.taps, net: req.net, stdio: [req.shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
   let interrupted = false;
   const onAbort = () => {
@@ -107,6 +115,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   const consoleTail: string[] = [];
   let timedOut: VmOutcome['timedOut'];
   let guestError: string | undefined;
+  let rootfsLocked: string | undefined;
   let running: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number, what: NonNullable<VmOutcome['timedOut']>) => {
@@ -122,6 +131,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   const consoleLines = lineSplitter((line) => {
     consoleLog.write(line + '\n');
     crash.feed(line);
+    const lock = LOCK_FAILED.exec(line);
+    if (lock) rootfsLocked = lock[2] ? `locked by pid ${lock[2]}` : (rootfsLocked ?? 'locked');
     consoleTail.push(line);
     if (consoleTail.length > 30) consoleTail.shift();
     req.onConsoleLine?.(line);
@@ -241,6 +252,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     warnings: crash.warnings(),
     ...(timedOut ? { timedOut } : {}),
     ...(guestError ? { guestError } : {}),
+    ...(rootfsLocked ? { rootfsLocked } : {}),
     ...(setupFailed ? { setupError: setupErr.join('').trim() || `exit ${exit.code}` } : {}),
     interrupted,
     exit,

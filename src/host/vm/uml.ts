@@ -9,6 +9,8 @@ export interface UmlConfig {
   umid: string;
   umlDir: string;
   taps: Tap[];
+  /** ubd0's argument when the guest root is an image (src/host/vm/rootfs.ts). */
+  ubd?: string | undefined;
   extra: string[];
 }
 
@@ -19,7 +21,8 @@ export const FD_CONTROL = 4;
 export function umlArgs(c: UmlConfig): string[] {
   return [
     `mem=${c.mem}`,
-    // The host's root, read-only; init builds the real guest root on top of it.
+    // The host's root, read-only; init builds the real guest root on top of it (or on the
+    // image in ubd0: init always comes from the host, so an image never holds a stale copy).
     'rootfstype=hostfs',
     'rootflags=/',
     'ro',
@@ -34,6 +37,7 @@ export function umlArgs(c: UmlConfig): string[] {
     `umid=${c.umid}`,
     `uml_dir=${c.umlDir}`,
     ...c.taps.map((t, i) => `eth${i}=tuntap,${t.name},${t.guestMac}`),
+    ...(c.ubd ? [c.ubd] : []),
     // Unknown name=value parameters reach init as environment variables.
     `NET_TEST_RUNDIR=${c.runDir}`,
     ...c.extra,
