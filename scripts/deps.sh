@@ -6,6 +6,7 @@
 #   python3-scapy tshark     independent oracles for the packet library's bytes
 #   iptables iputils-ping tcpdump    tools tests use inside the guest
 #   libxml2-utils            xmllint: the JUnit output is validated against a schema
+#   debootstrap e2fsprogs    net-test rootfs build: a Debian tree, then mkfs.ext4 -d
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
@@ -13,4 +14,4 @@ apt-get install -y -qq --no-install-recommends \
 	user-mode-linux iproute2 util-linux kmod \
 	linux-source-6.1 bc flex bison make gcc libc6-dev \
 	python3 python3-scapy tshark \
-	iptables iputils-ping tcpdump libxml2-utils >/dev/null
+	iptables iputils-ping tcpdump libxml2-utils debootstrap e2fsprogs >/dev/null

@@ -99,7 +99,8 @@ export async function runBuild(values: BuildCliValues): Promise<{ status: number
 export function buildCommand(
   onStatus: (status: Promise<number>) => void = (p) => void p.then((s) => (process.exitCode = s)),
 ): Command {
-  return addBuildOptions(new Command('build'))
+  // Parse errors throw CommanderError (exitOverride) so main.ts maps them to exit status 2.
+  return addBuildOptions(new Command('build').exitOverride())
     .description('configure and build the kernel tree as user-mode Linux, with the options net-test needs')
     .option('--config-only', 'write and verify .config, do not compile')
     .action((values: BuildCliValues) => {

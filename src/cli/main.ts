@@ -8,6 +8,7 @@ import { probeKernel } from '../host/kernel/locate.js';
 import { findKernelTree } from '../host/kernel/tree.js';
 import { buildKernel } from '../host/kernel/build.js';
 import { buildCommand, buildOptionsFrom, collect, reportBuildError, type BuildCliValues } from './build.js';
+import { rootfsCommand } from './rootfs.js';
 
 const EXAMPLES = `
 Examples:
@@ -18,6 +19,8 @@ Examples:
   net-test run -j 2 --junit results.xml suite/    a whole directory in 2 parallel VMs
   net-test run --shard 2/4 --retries 1 suite/    CI matrix slice, failures retried once
   net-test shell                             root shell in the guest (eth0, eth1 up to you)
+  net-test run --rootfs bookworm.img suite/  boot an image (net-test rootfs build) instead of the host root
+  net-test shell --rootfs bookworm.img --rw  change the image on purpose
   net-test parse console.log                 report from a saved console/KTAP log
 
 Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
@@ -54,6 +57,8 @@ interface VmFlags {
   timeTravel?: boolean;
   debugInfo?: boolean;
   lockdep?: boolean;
+  rootfs?: string;
+  rw?: boolean;
 }
 
 const collectWords = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).filter(Boolean)];
@@ -87,6 +92,8 @@ function vmOptions(c: Command): Command {
     .option('--out <dir>', 'keep the run directory (console log, output, results) in DIR')
     .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collectWords, [])
     .option('--fail-on-warn', 'treat kernel WARNINGs (and hung-task/RCU-stall reports) as crashes')
+    .option('--rootfs <img>', "boot this ext4 image (net-test rootfs build) as the guest's root instead of the host's; writes go to a throw-away layer")
+    .option('--rw', 'with --rootfs: write changes through to the image (e.g. to install packages); needs the image to itself')
     .option('-v, --verbose', 'stream the kernel console to stderr')
     .option('-q, --quiet', "print only the verdicts, not the tests' output");
 }
@@ -116,6 +123,8 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     junit: f.junit,
     json: f.json,
     noAgent: f.agent === false,
+    rootfs: f.rootfs,
+    rw: f.rw === true,
   };
 }
 
@@ -164,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 
   program.addCommand(buildCommand((p) => (result = p)));
+  program.addCommand(rootfsCommand((p) => (result = p)));
 
   program
     .command('parse')

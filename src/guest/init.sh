@@ -7,7 +7,8 @@
 # Contract with the host (src/host/vm/plan.ts writes plan.sh, src/host/run.ts reads the rest):
 #   NET_TEST_RUNDIR  host path of the run directory (kernel command line -> init environment)
 #   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_CWD,
-#                    NT_PATH, NT_MODDIR, NT_ROOTLESS, NT_STEPS; per step k: nt_kind_k (exec or
+#                    NT_PATH, NT_MODDIR, NT_ROOTFS (image device, empty: the host root),
+#                    NT_ROOTFS_RW, NT_ROOTLESS, NT_STEPS; per step k: nt_kind_k (exec or
 #                    agent), nt_idx_k (test index of an exec step), nt_step_k (runs it)
 #   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
 #   /dev/ttyS1       control lines (host fd 4):
@@ -197,7 +198,8 @@ fi
 # hostfs writes through to the host file in write_end: no sync needed for the results.
 echo $rc >/proc/exitcode
 # A --rw image must be clean when UML stops: nothing else flushes it before the power-off.
-[ -n "$NT_ROOTFS" ] && { sync; mount -o remount,ro / 2>/dev/null; }
+# (A read-only run's COW file is thrown away: no need.)
+[ "$NT_ROOTFS_RW" = 1 ] && { sync; mount -o remount,ro / 2>/dev/null; }
 ctl done
 echo o >/proc/sysrq-trigger
 poweroff -f

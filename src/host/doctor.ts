@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import pc from 'picocolors';
 import { Exit, type ExitCode } from './errors.js';
 import { locateKernel } from './kernel/locate.js';
+import { checkDebootstrap, checkMkfs } from './rootfs/tools.js';
 
 interface Check {
   name: string;
@@ -81,6 +82,18 @@ function checks(): Check[] {
     optional: true,
     detail: vsyscall ? 'mapped' : 'not mapped (vsyscall=none)',
     fix: 'if UML fails at start, boot the host with vsyscall=emulate',
+  });
+
+  // Only `net-test rootfs build` needs these: warnings, not failures.
+  for (const t of [checkDebootstrap(), checkMkfs()]) {
+    out.push({ name: `${t.name} (rootfs build)`, ok: t.ok, optional: true, detail: t.detail, fix: t.fix });
+  }
+  out.push({
+    name: 'root (rootfs build)',
+    ok: isRoot(),
+    optional: true,
+    detail: isRoot() ? 'running as root' : 'not root: debootstrap creates device nodes and chroots',
+    fix: 'run net-test rootfs build with sudo',
   });
   return out;
 }

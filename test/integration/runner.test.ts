@@ -239,19 +239,21 @@ describe('rootless: a non-root user with a world-accessible /dev/net/tun', { ski
     if (tunMode !== undefined) chmodSync('/dev/net/tun', tunMode);
     if (created) spawnSync('userdel', [user]);
   });
-  test('runs a shell and a TS test through a user namespace', { skip: isRoot ? false : 'needs root to create the user' }, async () => {
-    if (spawnSync('id', [user]).status !== 0) {
-      assert.equal(spawnSync('useradd', ['--system', '--no-create-home', user]).status, 0);
-      created = true;
-    }
-    tunMode = statSync('/dev/net/tun').mode & 0o777;
-    chmodSync('/dev/net/tun', 0o666);
-    const r = await netTest(['run', 'environment.sh', 'pass.test.ts', '--', '/etc/hostname'], { user });
-    // pass.test.ts expects its own arguments: it fails here on purpose, environment.sh must pass.
-    assert.match(r.stdout, /PASS environment\.sh/, r.stdout + r.stderr);
-    assert.match(r.stdout, /FAIL pass\.test\.ts/);
-    assert.equal(r.status, 1);
-    assert.equal(spawnSync('pgrep', ['-u', user]).status, 1, 'processes of the user left running');
-    assertNothingLeft(r, `${user.slice(0, 10)}TAP`);
-  });
+  for (const [rootName, rootArgs, rootSkip] of ROOTS) {
+    test(`runs a shell and a TS test through a user namespace, on the ${rootName}`, { skip: !isRoot ? 'needs root to create the user' : rootSkip }, async () => {
+      if (!created && spawnSync('id', [user]).status !== 0) {
+        assert.equal(spawnSync('useradd', ['--system', '--no-create-home', user]).status, 0);
+        created = true;
+      }
+      tunMode ??= statSync('/dev/net/tun').mode & 0o777;
+      chmodSync('/dev/net/tun', 0o666);
+      const r = await netTest(['run', ...rootArgs, 'environment.sh', 'pass.test.ts', '--', '/etc/hostname', ...(rootArgs.length ? ['image'] : [])], { user });
+      // pass.test.ts expects its own arguments: it fails here on purpose, environment.sh must pass.
+      assert.match(r.stdout, /PASS environment\.sh/, r.stdout + r.stderr);
+      assert.match(r.stdout, /FAIL pass\.test\.ts/);
+      assert.equal(r.status, 1);
+      assert.equal(spawnSync('pgrep', ['-u', user]).status, 1, 'processes of the user left running');
+      assertNothingLeft(r, `${user.slice(0, 10)}TAP`);
+    });
+  }
 });

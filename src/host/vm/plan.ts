@@ -13,6 +13,8 @@ export interface GuestPlan {
   moduleDir?: string | undefined;
   /** Guest block device holding the root filesystem image, if the root is not the host's. */
   rootfs?: string | undefined;
+  /** Writes to that image persist (--rw): init leaves it clean before the power-off. */
+  rootfsRw?: boolean | undefined;
   /** UML runs in a user namespace: host files appear owned by the overflow uid. */
   rootless: boolean;
   /** What init runs, in order: an executable test, or the agent running several node tests. */
@@ -34,6 +36,7 @@ export function renderPlan(p: GuestPlan): string {
     `NT_PATH=${shQuote(p.path)}`,
     `NT_MODDIR=${shQuote(p.moduleDir ?? '')}`,
     `NT_ROOTFS=${shQuote(p.rootfs ?? '')}`,
+    `NT_ROOTFS_RW=${p.rootfsRw ? 1 : 0}`,
     `NT_ROOTLESS=${p.rootless ? 1 : 0}`,
     `NT_STEPS=${p.steps.length}`,
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),

@@ -90,6 +90,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       path: req.path,
       moduleDir: req.kernel.moduleDir,
       rootfs: req.rootfs ? ROOTFS_DEVICE : undefined,
+      rootfsRw: req.rootfs?.rw,
       rootless: req.net === 'private' && process.getuid?.() !== 0,
       steps: req.steps,
       env: req.env,
