@@ -7,6 +7,7 @@
 // marker on the output line, and status-<i> in the run directory.
 import { describe } from 'node:test';
 import { existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { enterNewNetns } from '../lib/net.js';
 import { openRoute } from '../lib/netlink/route.js';
 import * as sys from '../lib/sys/index.js';
@@ -64,7 +65,9 @@ for (const f of files) {
   const passed = await new Promise<boolean>((resolve) => {
     slot.__netTestFileDone = resolve;
     describe(f.display, async () => {
-      await import(f.path);
+      // A query per file: `--repeat` runs one bundle several times, and a plain import of the
+      // same path would come from the module cache without running anything.
+      await import(`${pathToFileURL(f.path).href}?nt=${f.index}`);
     });
   });
   // From inside the test's namespace, send the NICs home (a test may have renamed or moved

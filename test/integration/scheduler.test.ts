@@ -134,4 +134,23 @@ describe('shards and retries', { skip, concurrency: 1 }, () => {
       rmSync(state, { recursive: true, force: true });
     }
   });
+
+  test('--repeat N: every file runs N times in full, node tests included', async () => {
+    const dir = mkdtempSync('/var/tmp/net-test-repeat-');
+    try {
+      const r = await netTest(['run', '-j', '1', '--repeat', '3', '--json', join(dir, 'r.json'), 'mixed/a-pass.test.ts', 'runner/args.sh'], { cwd: FIXTURES });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const rep = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as JsonReport;
+      assert.deepEqual(
+        rep.files.map((f) => f.file),
+        ['mixed/a-pass.test.ts #1', 'mixed/a-pass.test.ts #2', 'mixed/a-pass.test.ts #3', 'runner/args.sh #1', 'runner/args.sh #2', 'runner/args.sh #3'],
+      );
+      // Each repeat of the node file reports its own cases (a module cache hit would report none).
+      const counts = rep.files.filter((f) => f.file.includes('.ts #')).map((f) => f.cases.length);
+      assert.ok(counts.every((n) => n > 0 && n === counts[0]), `cases per repeat: ${counts.join(', ')}`);
+      assertNothingLeft(r);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

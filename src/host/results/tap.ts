@@ -12,8 +12,10 @@ export interface TestCase {
   children: TestCase[];
 }
 
-// A '#' that does not start a SKIP/TODO directive is part of the name.
-const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)(?:\s*#\s*(SKIP|TODO)\b\s*(.*))?$/i;
+// A '#' that does not start a SKIP/TODO directive is part of the name; node's TAP reporter
+// escapes '#' and '\' in names ("a \#1"), so an escaped '#' never starts one.
+const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)(?:\s*(?<!\\)#\s*(SKIP|TODO)\b\s*(.*))?$/i;
+const unescapeName = (s: string) => s.replace(/\\([\\#])/g, '$1');
 
 function depth(line: string): number {
   const m = /^[ \t]*/.exec(line)![0];
@@ -41,7 +43,7 @@ export function parseTap(text: string): TestCase[] {
     while (pending.length <= d + 1) pending.push([]);
     const directive = m[4]?.toUpperCase();
     const status: CaseStatus = directive === 'SKIP' ? 'skip' : directive === 'TODO' ? 'todo' : m[1] === 'ok' ? 'pass' : 'fail';
-    const c: TestCase = { name: m[3]?.trim() ?? '', status, children: pending[d + 1] ?? [] };
+    const c: TestCase = { name: unescapeName(m[3]?.trim() ?? ''), status, children: pending[d + 1] ?? [] };
     if (m[5]) c.detail = m[5].trim();
     pending[d + 1] = [];
     pending[d]!.push(c);

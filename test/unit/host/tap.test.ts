@@ -54,3 +54,17 @@ test('KTAP from the kernel with noise around it', () => {
 test('garbage is not a test', () => {
   assert.deepEqual(parseTap('okay then\nnothing here\n'), []);
 });
+
+test("names with node's TAP escapes: '\\#' is part of the name, not a directive", () => {
+  const tap = ['# Subtest: file.test.ts \\#2', '    ok 1 - a \\\\ b', 'ok 1 - file.test.ts \\#2', 'ok 2 - c \\# SKIP not a skip', 'ok 3 - d # SKIP real'].join('\n');
+  const cases = parseTap(tap);
+  assert.deepEqual(
+    cases.map((c) => [c.name, c.status]),
+    [
+      ['file.test.ts #2', 'pass'],
+      ['c # SKIP not a skip', 'pass'],
+      ['d', 'skip'],
+    ],
+  );
+  assert.equal(cases[0]!.children[0]!.name, 'a \\ b');
+});
