@@ -108,6 +108,12 @@ describe('net-test run --rootfs', { skip, concurrency: 1 }, () => {
     assertNothingLeft(w);
   });
 
+  test('the image\'s network configuration: ifup eth0 asks DHCPv4 (seen by tcpdump), RAs accepted, no privacy addresses', async () => {
+    const r = await run(ROOTFS_IMAGE, 'image.sh', '--', 'net');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assertNothingLeft(r);
+  });
+
   describe('a missing or broken image: exit 2, one clear line', { concurrency: 1 }, () => {
     const bad: [string, () => string, RegExp][] = [
       ['missing', () => join(dir, 'missing.img'), /no such file \(build one with `net-test rootfs build/],
