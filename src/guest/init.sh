@@ -20,12 +20,17 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 
 ctl() { echo "nt:$*" >/dev/ttyS1 2>/dev/null || echo "nt:$*" >/dev/console; }
+# sysrq's power-off runs in a kernel worker; PID 1 must outlive it (its exit panics the kernel),
+# and a minimal image has no poweroff(8) to fall back on.
+power_off() {
+	echo o >/proc/sysrq-trigger
+	poweroff -f 2>/dev/null
+	while :; do sleep 1; done
+}
 die() {
 	ctl "error $*"
 	echo "net-test init: $*" >/dev/console
-	echo o >/proc/sysrq-trigger
-	poweroff -f
-	exit 1
+	power_off
 }
 
 ctl init
@@ -201,5 +206,4 @@ echo $rc >/proc/exitcode
 # (A read-only run's COW file is thrown away: no need.)
 [ "$NT_ROOTFS_RW" = 1 ] && { sync; mount -o remount,ro / 2>/dev/null; }
 ctl done
-echo o >/proc/sysrq-trigger
-poweroff -f
+power_off
