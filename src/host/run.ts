@@ -18,6 +18,7 @@ import { crashText, outputExcerpt, resultLine, summary } from './report/terminal
 import { exitCode, type FileResult } from './results/model.js';
 import { parseTap, type TestCase } from './results/tap.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
+import { balance, loadDurations, saveDurations } from './tests/durations.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
@@ -347,9 +348,10 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     };
 
     /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
+    // Shares of equal expected time, from how long each file took last time.
+    const durations = jobs > 1 ? loadDurations() : new Map<string, number>();
     const schedule = async (list: Item[], attempt: number) => {
-      const shares: Item[][] = Array.from({ length: Math.min(jobs, list.length) }, () => []);
-      list.forEach((it, i) => shares[i % shares.length]!.push(it));
+      const shares = balance(list, jobs, (it) => durations.get(it.file.path));
       await Promise.all(
         shares.map(async (share, w) => {
           let left = share;
@@ -383,6 +385,15 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     }
     const ordered = items.map((it) => results.get(it)).filter((r): r is FileResult => r !== undefined);
     const wall = Date.now() - t0;
+    // A file's whole run is what balancing needs: not a --filter slice, not a crash or timeout.
+    if (!o.filter) {
+      const measured = new Map<string, number>();
+      for (const it of items) {
+        const r = results.get(it);
+        if (r?.durationMs !== undefined && ['pass', 'fail', 'skip', 'flaky'].includes(r.verdict)) measured.set(it.file.path, r.durationMs);
+      }
+      saveDurations(measured);
+    }
     if (o.ktap) process.stdout.write(toKtap(ordered));
     if (o.junit) writeFileSync(resolve(o.cwd, o.junit), toJunit(ordered, wall));
     if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall));
