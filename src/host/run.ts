@@ -347,9 +347,9 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       return rest;
     };
 
-    /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
     // Shares of equal expected time, from how long each file took last time.
     const durations = jobs > 1 ? loadDurations() : new Map<string, number>();
+    /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
     const schedule = async (list: Item[], attempt: number) => {
       const shares = balance(list, jobs, (it) => durations.get(it.file.path));
       await Promise.all(

@@ -68,6 +68,35 @@ export async function netTest(args: string[], o: CliOptions = {}): Promise<CliRe
   return { status, stdout, stderr, pid: child.pid!, tmp };
 }
 
+/**
+ * Runs `net-test ARGS` on a pseudo-terminal (script(1)), as an interactive `shell` needs, and
+ * types `input` once the guest's root shell announces itself. Checks afterwards that no UML
+ * process of the run is left and that its TMPDIR is empty.
+ */
+export async function netTestOnPty(args: string[], input: string, cwd: string): Promise<{ status: number | null; out: string }> {
+  const tmp = mkdtempSync('/var/tmp/net-test-itest-');
+  tmpDirs.add(tmp);
+  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd, env: { ...process.env, TMPDIR: tmp, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let typed = false;
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (!typed && out.includes('root shell in the guest')) {
+      typed = true;
+      child.stdin.write(input);
+    }
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  clearTimeout(killer);
+  // UML's uml_dir is under the run's TMPDIR: a process naming it is a leftover.
+  assert.equal(spawnSync('pgrep', ['-f', `uml_dir=${tmp}`]).status, 1, 'UML processes left running');
+  assert.deepEqual(readdirSync(tmp), [], `temp files left in ${tmp}`);
+  rmSync(tmp, { recursive: true, force: true });
+  return { status, out };
+}
+
 /** UML processes of one run: their command line names the run's umid (net-test-<pid>-<vm>). */
 export function umlProcesses(runPid: number): number[] {
   const r = spawnSync('pgrep', ['-f', `umid=net-test-${runPid}-[0-9]+( |$)`], { encoding: 'utf8' });

@@ -2,11 +2,11 @@
 // read-only run, must change on purpose with --rw, and must be shareable by parallel runs.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, BUILT_KERNEL, CLI, FIXTURES, netTest, ROOTFS_IMAGE } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, netTestOnPty, ROOTFS_IMAGE } from '../helpers/cli.js';
 
 const skip = !existsSync(ROOTFS_IMAGE)
   ? `no image at ${ROOTFS_IMAGE} (net-test rootfs build ${ROOTFS_IMAGE} builds it)`
@@ -109,21 +109,11 @@ describe('net-test run --rootfs', { skip, concurrency: 1 }, () => {
   });
 
   test('net-test shell --rootfs --rw on a terminal: a change made in the shell persists, the VM powers off cleanly', async () => {
-    // script(1) gives the CLI a pseudo-terminal; the commands are typed once the shell is up.
-    const cmd = [process.execPath, CLI, 'shell', ...kernel, '--taps', '1', '--rootfs', copy, '--rw'].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let typed = false;
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (!typed && out.includes('root shell in the guest')) {
-        typed = true;
-        child.stdin.write('echo from-the-shell > /etc/net-test-shell; pgrep dhclient >/dev/null && echo DHCP-CLIENT-RUNNING; exit\n');
-      }
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    const status = await new Promise<number | null>((r) => child.on('close', r));
-    clearTimeout(killer);
+    const { status, out } = await netTestOnPty(
+      ['shell', ...kernel, '--taps', '1', '--rootfs', copy, '--rw'],
+      'echo from-the-shell > /etc/net-test-shell; pgrep dhclient >/dev/null && echo DHCP-CLIENT-RUNNING; exit\n',
+      cwd,
+    );
     assert.equal(status, 0, out);
     // In shell mode the image's network configuration comes up in the background.
     assert.match(out, /DHCP-CLIENT-RUNNING/);

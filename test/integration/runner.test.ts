@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, ROOTS, umlProcesses } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, netTestOnPty, ROOTS, umlProcesses } from '../helpers/cli.js';
 
 const haveUml = existsSync('/usr/bin/linux.uml');
 const skip = haveUml ? false : 'Debian user-mode-linux is not installed (apt-get install user-mode-linux)';
@@ -156,6 +156,13 @@ for (const [rootName, rootArgs, rootSkip] of ROOTS) {
       });
       assert.equal(r.status, 130, r.stdout + r.stderr);
       assertNothingLeft(r);
+    });
+
+    test('net-test shell on a terminal: a root shell in /host<cwd>, exit powers off cleanly', async () => {
+      const { status, out } = await netTestOnPty(['shell', ...rootArgs, '--taps', '1'], 'echo "in $(pwd) as $(id -u)"; exit\n', join(FIXTURES, 'runner'));
+      assert.equal(status, 0, out);
+      assert.match(out, new RegExp(`in /host${join(FIXTURES, 'runner')} as 0`));
+      assert.doesNotMatch(out, /Kernel panic|Attempted to kill init|init\.sh: \d+: .*not found/);
     });
 
     test('--out keeps the run directory with console log, output and status', async () => {
