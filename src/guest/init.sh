@@ -47,15 +47,16 @@ if [ "$NT_ROOTLESS" = 1 ]; then
 fi
 $MOUNT -t proc proc /proc || die "cannot mount /proc"
 
-# --- Modules: distribution UML kernels keep theirs in /usr/lib/uml/modules/<version>, where
-# modprobe does not look. A symlink tree plus a wrapper fixes both modprobe(8) and the kernel's
-# own requests (/proc/sys/kernel/modprobe). $N is where it is built, $G where the guest sees it.
 # Shell builtins where a command would cost a process start.
 has_fs() {
 	while read -r a b; do [ "$a" = "$1" ] || [ "$b" = "$1" ] && return 0; done </proc/filesystems
 	return 1
 }
 read -r release </proc/sys/kernel/osrelease
+
+# --- Modules: distribution UML kernels keep theirs in /usr/lib/uml/modules/<version>, where
+# modprobe does not look. A symlink tree plus a wrapper fixes both modprobe(8) and the kernel's
+# own requests (/proc/sys/kernel/modprobe). $N is where it is built, $G where the guest sees it.
 modules() { # $1: the module directory's path as the guest will see it
 	mkdir -p $N/bin $N/modules/lib/modules
 	ln -s "$1" "$N/modules/lib/modules/$release"
