@@ -3,7 +3,7 @@
 // so that a build with nothing to do costs seconds.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { homedir, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import { configKey, hashFile, readStamp, removeStamp, sourcesChangedSince, write
 import { extractErrors, formatElapsed, startProgress, type Progress } from './build-log.js';
 import { collectRequests, describeSymbols, explainUnmet, verifyConfig, applyItems, type ConfigItem, type Profile } from './kconfig.js';
 import { requireCleanForOutOfTree, requireKernelTree, type KernelTree } from './tree.js';
+import { takePidLock } from '../pid-lock.js';
 
 export interface BuildKernelOptions {
   /** The kernel source tree (must contain arch/um). */
@@ -77,31 +78,14 @@ function profilesOf(opts: BuildKernelOptions): Profile[] {
   return profiles;
 }
 
-/** One build per build directory at a time; a lock left by a dead process is taken over. */
+/** One build per build directory at a time (takePidLock): waits for a live holder. */
 async function lockBuildDir(buildDir: string, say: (s: string) => void): Promise<() => void> {
   const path = join(buildDir, LOCK_NAME);
   let announced = false;
   for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    let alive = false;
-    try {
-      alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (!announced) say(`waiting for another net-test build in ${buildDir} (pid ${pid})`);
+    const lock = takePidLock(path);
+    if ('release' in lock) return lock.release;
+    if (!announced) say(`waiting for another net-test build in ${buildDir} (pid ${lock.holder})`);
     announced = true;
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -10,12 +10,13 @@
 // The image does NOT contain our guest init: init is loaded from the host at boot, so an image
 // never goes stale when net-test changes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
 import { formatElapsed } from '../kernel/build-log.js';
+import { takePidLock } from '../pid-lock.js';
 import { killGroup, removeTree } from './cleanup.js';
 import { configureTree, type ImageInfo } from './configure.js';
 import { allPackages, checkSuite, DEFAULT_SIZE, DEFAULT_SUITE, parsePackages, parseSize, RECIPE_VERSION, readStamp, recipeKey, writeStamp } from './recipe.js';
@@ -82,34 +83,17 @@ function netTestVersion(): string {
   }
 }
 
-/** Exclusive create of OUT.lock holding our pid; a lock whose process is gone is taken over. */
+/** OUT.lock (takePidLock) keeps a second build of OUT out. */
 function lockImage(out: string): () => void {
   const path = `${out}.lock`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`cannot create ${path}: ${(e as Error).message}`);
-    }
-    let pid = NaN;
-    try {
-      pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    } catch {
-      continue; // removed meanwhile
-    }
-    let alive = false;
-    try {
-      alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (alive) throw new UsageError(`another rootfs build of ${out} is running (pid ${pid}, lock ${path}): wait for it to finish`);
-    rmSync(path, { force: true });
+  let lock;
+  try {
+    lock = takePidLock(path);
+  } catch (e) {
+    throw new UsageError(`cannot create ${path}: ${(e as Error).message}`);
   }
-  throw new UsageError(`cannot take the lock ${path}: remove it if no rootfs build of ${out} is running`);
+  if ('holder' in lock) throw new UsageError(`another rootfs build of ${out} is running (pid ${lock.holder}, lock ${path}): wait for it to finish`);
+  return lock.release;
 }
 
 /** Counts debootstrap's package lines for the live status. */
