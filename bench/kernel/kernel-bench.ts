@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildKernel } from '../../src/host/kernel/build.js';
 import { stampPath } from '../../src/host/kernel/build-stamp.js';
+import { shimEnv } from '../../src/host/vm/xstate-shim.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ function bootToHalt(kernel: string, init: string): Promise<number> {
   const args = ['mem=256M', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${init}`, 'con=null', 'con0=fd:0,fd:1'];
   const started = process.hrtime.bigint();
   // UML polls its console's stdin, so give it a pipe (not /dev/null).
-  const child = spawn(kernel, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(kernel, args, { stdio: ['pipe', 'pipe', 'pipe'], env: shimEnv() });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

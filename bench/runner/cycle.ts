@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, median, opt, ROOT } from './common.js';
 import type { Timing } from '../../src/host/vm/session.js';
+import { shimEnv } from '../../src/host/vm/xstate-shim.js';
 
 const rounds = Number(opt('--rounds', '5'));
 const kernel = opt('--kernel', '/usr/bin/linux.uml');
@@ -25,6 +26,7 @@ async function bare(): Promise<number> {
   const t0 = performance.now();
   const child = spawn(kernel, ['mem=512M', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${haltInit}`, 'con=null', 'con0=fd:0,fd:1', `uml_dir=${work}`], {
     stdio: ['pipe', 'pipe', 'ignore'],
+    env: shimEnv(),
   });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,4 +1,5 @@
 // `net-test` command line: parsing only; the work happens in src/host.
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { Exit, InfraError, UsageError } from '../host/errors.js';
 import { run, type RunOptions } from '../host/run.js';
@@ -9,6 +10,9 @@ import { findKernelTree } from '../host/kernel/tree.js';
 import { buildKernel } from '../host/kernel/build.js';
 import { buildCommand, buildOptionsFrom, collect, reportBuildError, type BuildCliValues } from './build.js';
 import { rootfsCommand } from './rootfs.js';
+
+/** The launcher (bin/net-test.js), for commands that run net-test again (doctor's boot check). */
+const CLI_SCRIPT = fileURLToPath(new URL('../../../bin/net-test.js', import.meta.url));
 
 const EXAMPLES = `
 Examples:
@@ -24,7 +28,8 @@ Examples:
   net-test parse console.log                 report from a saved console/KTAP log
 
 Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
-             4 timeout, 5 infrastructure failure (VM did not boot, guest lost).`;
+             4 timeout, 5 infrastructure failure (VM did not boot, guest lost),
+             128+N stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129).`;
 
 interface VmFlags {
   kernel?: string;
@@ -188,9 +193,11 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('doctor')
-    .description('check every prerequisite and say how to fix what is missing')
-    .action(() => {
-      result = Promise.resolve(doctor());
+    .description('check what a run needs here (the same list run checks), then boot the kernel once; say how to fix what is missing')
+    .option('--kernel <file>', 'check this UML kernel instead of the one a run here would pick')
+    .option('--rootfs <img>', 'check for runs that boot this image as the guest root')
+    .action((f: { kernel?: string; rootfs?: string }) => {
+      result = Promise.resolve(doctor({ cwd: process.cwd(), kernel: f.kernel, rootfs: f.rootfs, cli: CLI_SCRIPT }));
     });
 
   try {

@@ -140,9 +140,16 @@ else
 	[ -n "$links" ] && cp -P $links /tmp/
 	$MOUNT -a -T $N/fstab || die "mounting the guest root failed (see the console log)"
 	if [ $OVL = 0 ]; then
-		# No overlayfs in this kernel: copy what a userland needs to write.
-		cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
-		cp -a /tmp/host/root/. /tmp/root/ 2>/dev/null
+		# No overlayfs in this kernel. Nothing here may grow with the host's data (a /root can
+		# hold gigabytes): /root and /var start empty; /etc, which a userland rewrites
+		# (resolv.conf, hosts), is copied when it is the usual few MiB, else seen read-only.
+		set -- $(du -sk /tmp/host/etc 2>/dev/null)
+		if [ "${1:-0}" -le 65536 ]; then
+			cp -a /tmp/host/etc/. /tmp/etc/ 2>/dev/null
+		else
+			echo "net-test init: the host's /etc is $1 KiB: read-only in the guest (no overlayfs)" >/dev/console
+			$UMOUNT /tmp/etc && $MOUNT -o bind /tmp/host/etc /tmp/etc
+		fi
 		mkdir -p /tmp/var/tmp /tmp/var/lib /tmp/var/log /tmp/var/cache
 	fi
 fi

@@ -1,80 +1,76 @@
-// `net-test doctor`: every prerequisite of a run, checked the way a run uses it, with the fix.
+// `net-test doctor`: the prerequisites of a run (the list `run` itself checks, src/host/prereqs.ts)
+// for the kernel a run would pick here, then a real boot of that kernel running one process,
+// so "ready" means a run works. Optional extras (rootfs builds) are warnings.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pc from 'picocolors';
+import { cacheDir } from './cache.js';
 import { Exit, type ExitCode } from './errors.js';
-import { locateKernel } from './kernel/locate.js';
-import { checkDebootstrap, checkMkfs } from './rootfs/tools.js';
+import { defaultBuildDir } from './kernel/build.js';
+import { locateKernel, probeKernel, type Kernel } from './kernel/locate.js';
+import { findKernelTree } from './kernel/tree.js';
+import { doctorOnlyChecks, hostfsCheck, parseMem, runChecks, type Check } from './prereqs.js';
+import { checkDebootstrap, checkMkfs, findTool, isRoot } from './rootfs/tools.js';
 
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-  /** A failed optional check is a warning, not a failure. */
-  optional?: boolean;
+export interface DoctorOptions {
+  cwd: string;
+  kernel?: string | undefined;
+  rootfs?: string | undefined;
+  /** The CLI script, for the boot check (a real `net-test run`). */
+  cli: string;
 }
 
-const isRoot = () => process.getuid?.() === 0;
+const BUILD_TOOLS = ['make', 'gcc', 'bc', 'flex', 'bison'];
 
-function works(cmd: string, args: string[]): { ok: boolean; err: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
-  return { ok: r.status === 0, err: (r.stderr || r.error?.message || '').trim().split('\n')[0] ?? '' };
-}
-
-function checks(): Check[] {
-  const out: Check[] = [];
-  const major = Number(process.versions.node.split('.')[0]);
-  out.push({ name: 'Node.js', ok: major >= 20, detail: process.version, fix: 'install Node.js 20 or newer' });
-
-  let kernelPath: string | undefined;
-  try {
-    const k = locateKernel({ cwd: process.cwd() });
-    kernelPath = k.path;
-    out.push({ name: 'UML kernel', ok: true, detail: `${k.path} (${k.release}, ${k.source}${k.moduleDir ? `, modules in ${k.moduleDir}` : ''})` });
-  } catch (e) {
-    out.push({ name: 'UML kernel', ok: false, detail: (e as Error).message, fix: 'apt-get install user-mode-linux' });
-  }
-  if (kernelPath) {
-    const hostfs = readFileSync(kernelPath).includes('hostfs');
-    out.push({ name: 'hostfs in the kernel', ok: hostfs, detail: hostfs ? 'present' : 'missing', fix: 'build the kernel with CONFIG_HOSTFS=y (net-test build does)' });
-  }
-
-  let tun = false;
-  try {
-    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
-    tun = true;
-  } catch {
-    // reported below
-  }
-  out.push({
-    name: '/dev/net/tun',
-    ok: tun,
-    detail: tun ? 'readable and writable' : existsSync('/dev/net/tun') ? 'not readable and writable for you' : 'missing',
-    fix: existsSync('/dev/net/tun') ? 'sudo chmod 0666 /dev/net/tun (or run as root, or use --taps 0)' : 'sudo modprobe tun',
-  });
-
-  const ns = isRoot() ? works('unshare', ['--net', 'true']) : works('unshare', ['--user', '--map-root-user', '--net', 'true']);
-  out.push({
-    name: isRoot() ? 'network namespaces' : 'user + network namespaces (rootless)',
-    ok: ns.ok,
-    detail: ns.ok ? 'available' : ns.err,
-    fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1 (Debian/Ubuntu), or on Ubuntu 24.04+: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
-  });
-
-  const ip = works('ip', ['-V']);
-  out.push({ name: 'iproute2 (ip)', ok: ip.ok, detail: ip.ok ? 'present' : ip.err, fix: 'apt-get install iproute2' });
-
-  const shm = (() => {
-    try {
-      accessSync('/dev/shm', constants.W_OK);
-      return true;
-    } catch {
-      return false;
+/** The kernel `run` would boot from here, as checks: the choice itself and, if needed, the build tools. */
+function pickKernel(o: DoctorOptions): { checks: Check[]; kernel?: Kernel } {
+  const tree = o.kernel ? undefined : findKernelTree(o.cwd);
+  if (tree) {
+    const missing = BUILD_TOOLS.filter((t) => !findTool(t));
+    const checks: Check[] = [
+      {
+        name: 'kernel build tools',
+        ok: missing.length === 0,
+        detail: missing.length ? `missing: ${missing.join(' ')} (a run here builds ${tree.root} first)` : `a run here builds ${tree.root} (${tree.version}) first`,
+        fix: 'apt-get install make gcc libc6-dev bc flex bison',
+      },
+    ];
+    const built = join(defaultBuildDir(tree.root), 'linux');
+    if (!existsSync(built)) {
+      checks.push({ name: 'UML kernel', ok: true, detail: `not built yet: run \`net-test build\` here, then doctor checks what it made` });
+      return { checks };
     }
-  })();
-  out.push({ name: '/dev/shm (UML guest memory)', ok: shm, detail: shm ? 'writable' : 'not writable', fix: 'mount a tmpfs on /dev/shm' });
+    try {
+      const kernel = probeKernel(built, 'built');
+      return { checks: [...checks, { name: 'UML kernel', ok: true, detail: `${built} (${kernel.release}, last build of this tree)` }], kernel };
+    } catch (e) {
+      return { checks: [...checks, { name: 'UML kernel', ok: false, detail: (e as Error).message, fix: 'net-test build' }] };
+    }
+  }
+  try {
+    const kernel = locateKernel({ kernel: o.kernel, cwd: o.cwd });
+    const where = `${kernel.path} (${kernel.release}, ${kernel.source}${kernel.moduleDir ? `, modules in ${kernel.moduleDir}` : ''})`;
+    return { checks: [{ name: 'UML kernel', ok: true, detail: where }], kernel };
+  } catch (e) {
+    return { checks: [{ name: 'UML kernel', ok: false, detail: (e as Error).message, fix: 'apt-get install user-mode-linux, or pass --kernel FILE' }] };
+  }
+}
 
+/** A real run of `/bin/true` on that kernel: the one check that covers everything else. */
+function bootCheck(o: DoctorOptions, kernel: Kernel): Check {
+  const started = Date.now();
+  const args = [o.cli, 'run', '--kernel', kernel.path, '--quiet', '--timeout', '60', ...(o.rootfs ? ['--rootfs', o.rootfs] : []), '/bin/true'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 180_000, cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' } });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (r.status === 0) return { name: 'boot', ok: true, detail: `the kernel booted and ran a process (${seconds} s)` };
+  const said = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const line = (said.find((l) => l.startsWith('net-test:')) ?? said.at(-1) ?? r.error?.message ?? `exit ${r.status}`).replace(/^net-test: /, '');
+  return { name: 'boot', ok: false, detail: `a run of /bin/true failed (exit ${r.status ?? r.signal}): ${line}`, fix: 'see the line above; net-test run -v /bin/true shows the console' };
+}
+
+function extras(): Check[] {
+  const out: Check[] = [];
   const vsyscall = readFileSync('/proc/self/maps', 'utf8').includes('[vsyscall]');
   out.push({
     name: 'host vsyscall page',
@@ -83,29 +79,37 @@ function checks(): Check[] {
     detail: vsyscall ? 'mapped' : 'not mapped (vsyscall=none)',
     fix: 'if UML fails at start, boot the host with vsyscall=emulate',
   });
-
   // Only `net-test rootfs build` needs these: warnings, not failures.
-  for (const t of [checkDebootstrap(), checkMkfs()]) {
-    out.push({ name: `${t.name} (rootfs build)`, ok: t.ok, optional: true, detail: t.detail, fix: t.fix });
-  }
+  for (const t of [checkDebootstrap(), checkMkfs()]) out.push({ name: `${t.name} (rootfs build)`, ok: t.ok, optional: true, detail: t.detail, fix: t.fix });
   out.push({
     name: 'root (rootfs build)',
     ok: isRoot(),
     optional: true,
     detail: isRoot() ? 'running as root' : 'not root: debootstrap creates device nodes and chroots',
-    fix: 'run net-test rootfs build with sudo',
+    fix: 'run net-test rootfs build as root (sudo)',
   });
   return out;
 }
 
-export function doctor(): ExitCode {
+export function doctor(o: DoctorOptions): ExitCode {
   let failed = false;
-  for (const c of checks()) {
+  const show = (c: Check) => {
     const mark = c.ok ? pc.green('✓') : c.optional ? pc.yellow('!') : pc.red('✗');
     process.stdout.write(`${mark} ${c.name}: ${c.detail}\n`);
     if (!c.ok && c.fix) process.stdout.write(`    fix: ${c.fix}\n`);
     if (!c.ok && !c.optional) failed = true;
+  };
+  doctorOnlyChecks().forEach(show);
+  const picked = pickKernel(o);
+  picked.checks.forEach(show);
+  if (picked.kernel) {
+    const shimDirs = [join(cacheDir(), 'shim')];
+    show(hostfsCheck(picked.kernel));
+    runChecks({ kernel: picked.kernel, imageRoot: o.rootfs !== undefined, taps: 2, hostNet: false, memBytes: parseMem('512M')!, vms: 1, shimDirs }).forEach(show);
+    if (failed) show({ name: 'boot', ok: false, optional: true, detail: 'not tried: fix the items above first' });
+    else show(bootCheck(o, picked.kernel));
   }
+  extras().forEach(show);
   process.stdout.write(failed ? pc.red('some prerequisites are missing\n') : pc.green('ready to run\n'));
   return failed ? Exit.usage : Exit.pass;
 }

@@ -2,13 +2,17 @@
 // reports -> cleanup. A crash or hang loses only the file that caused it: the files after it
 // go to a fresh VM.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { Exit, UsageError, type ExitCode } from './errors.js';
+import { Exit, InfraError, UsageError } from './errors.js';
+import { memoryDir, parseMem, requireRunnable } from './prereqs.js';
+import { claimOutDir, createRunTemp, sweepDeadRuns } from './run-dirs.js';
+import { cacheDir } from './cache.js';
+import { buildShim, shimNeeded, XSTATE_MISMATCH_HELP } from './vm/xstate-shim.js';
 import { locateKernel, type Kernel } from './kernel/locate.js';
 import { MAX_TAPS, planTaps, tapPrefix } from './net/taps.js';
 import { toJson } from './report/json.js';
@@ -84,13 +88,6 @@ function validate(o: RunOptions): void {
     }
   }
   if (o.shell && !process.stdin.isTTY) throw new UsageError('a shell needs a terminal on stdin (run it from an interactive terminal)');
-  if (o.taps > 0 && !o.hostNet && process.getuid?.() !== 0) {
-    try {
-      accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
-    } catch {
-      throw new UsageError('/dev/net/tun is not readable and writable for you: run `sudo chmod 0666 /dev/net/tun`, run as root, or use --taps 0');
-    }
-  }
   if (o.out && existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory`);
   if (o.hostNet && (o.jobs ?? 1) > 1) throw new UsageError('--host-net gives every VM the same tap names: use it with -j 1');
   if (o.rw && !o.rootfs) throw new UsageError('--rw writes to a --rootfs image: give one with --rootfs IMG');
@@ -115,7 +112,10 @@ interface Item {
   bundle?: string;
 }
 
-export async function run(o: RunOptions): Promise<ExitCode | 130> {
+/** Exit status after a stop signal, as a shell reports it: 128 + the signal's number. */
+const signalExit = (s: NodeJS.Signals): number => 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[s]!;
+
+export async function run(o: RunOptions): Promise<number> {
   validate(o);
   const t0 = Date.now();
   let names = o.shell && o.tests.length === 0 ? [] : discoverTests(o.tests, o.cwd);
@@ -125,10 +125,30 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
   const net: NetMode = o.hostNet ? 'host' : 'private';
   const filter = o.filter !== undefined ? new RegExp(o.filter) : undefined;
   const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, o.rw === true, o.cwd) : undefined;
+  const plannedVms = Math.max(1, Math.min(o.jobs ?? availableParallelism(), tests.length * (o.repeat ?? 1)));
 
-  const tmp = mkdtempSync(join(tmpdir(), 'net-test-'));
+  // Leftovers of runs that were killed (SIGKILL leaves no chance to clean up) go first.
+  sweepDeadRuns();
+  const tmp = createRunTemp();
+  // An uncaught error ends the process without `finally`: the temp directory still goes.
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', removeTmp);
+  let releaseOut: (() => void) | undefined;
+  let preload: string | undefined;
   const root = o.out ? resolve(o.cwd, o.out) : join(tmp, 'run');
-  mkdirSync(root, { recursive: true });
+  try {
+    const shimDirs = [join(cacheDir(), 'shim'), tmp];
+    requireRunnable({ kernel, imageRoot: rootfs !== undefined, taps: o.taps, hostNet: o.hostNet, memBytes: parseMem(o.mem)!, vms: plannedVms, shimDirs });
+    preload = shimNeeded() ? (buildShim(shimDirs) as { path: string }).path : undefined;
+    releaseOut = o.out ? claimOutDir(root) : undefined;
+    mkdirSync(root, { recursive: true });
+  } catch (e) {
+    releaseOut?.();
+    removeTmp();
+    process.off('exit', removeTmp);
+    throw e;
+  }
+  const memDir = memoryDir();
   const abort = new AbortController();
   const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   let interrupted: NodeJS.Signals | undefined;
@@ -206,7 +226,11 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       const umlDir = join(tmp, `uml-${n}`);
       mkdirSync(runDir, { recursive: true });
       mkdirSync(umlDir);
-      writeFileSync(join(runDir, 'seed'), randomBytes(512));
+      try {
+        writeFileSync(join(runDir, 'seed'), randomBytes(512));
+      } catch (e) {
+        throw new UsageError(`cannot write the run directory ${runDir}: ${(e as Error).message}: free space there or choose another --out`);
+      }
       // Each parallel VM has its own network namespace, so tap names never collide.
       const taps = planTaps(o.taps, tapPrefix());
       // Consecutive node tests share one agent process; executables run on their own.
@@ -257,6 +281,8 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
             cmdline: o.cmdline,
             runDir,
             umlDir,
+            memoryDir: memDir,
+            preload,
             rootfs,
             umid: `net-test-${process.pid}-${n}`,
             init: INIT,
@@ -277,6 +303,11 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
       }
       if (outcome.interrupted) return [];
       if (outcome.setupError !== undefined) throw new UsageError(describeSetupError(outcome.setupError));
+      if (outcome.xstateMismatch && outcome.timing.ready === undefined) throw new UsageError(`${kernel.path} (${kernel.release}) ${XSTATE_MISMATCH_HELP}`);
+      if (outcome.rootMountFailed && outcome.timing.ready === undefined) {
+        throw new UsageError(`${kernel.path} (${kernel.release}) could not mount its root file system (the host's, through hostfs): is CONFIG_HOSTFS=y? (net-test build sets it)`);
+      }
+      if (outcome.runDirError) throw new InfraError(`the run directory failed: ${outcome.runDirError}: free space there or choose another --out`);
       if (rootfs && outcome.timing.ready === undefined) rootfsFailure(o.rootfs!, outcome);
       const keep = o.out ? ` (console log: ${join(runDir, 'console.log')})` : ' (keep the console log with --out DIR)';
       const rest: Item[] = [];
@@ -381,7 +412,7 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
 
     if (interrupted) {
       process.stderr.write(`net-test: interrupted (${interrupted}); VMs stopped\n`);
-      return 130;
+      return signalExit(interrupted);
     }
     const ordered = items.map((it) => results.get(it)).filter((r): r is FileResult => r !== undefined);
     const wall = Date.now() - t0;
@@ -404,7 +435,9 @@ export async function run(o: RunOptions): Promise<ExitCode | 130> {
     clearInterval(progress);
     for (const s of stopSignals) process.off(s, onSignal);
     if (ttyState) spawnSync('stty', [ttyState], { stdio: ['inherit', 'ignore', 'ignore'] });
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
+    process.off('exit', removeTmp);
+    releaseOut?.();
   }
 }
 

@@ -1,6 +1,6 @@
 // Runs the real `net-test` CLI as a child process and checks that it left nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -38,6 +38,10 @@ export interface CliResult {
 
 export interface CliOptions {
   cwd?: string;
+  /** A command the CLI runs under (e.g. unshare to change its mounts): argv before `node CLI`. */
+  wrap?: string[];
+  /** Use this TMPDIR instead of a fresh one (e.g. to see a run clean up after a dead one). */
+  tmp?: string;
   /** Run as this user (via runuser) instead of the current one. */
   user?: string;
   env?: Record<string, string>;
@@ -52,13 +56,18 @@ process.on('exit', () => {
 });
 
 export async function netTest(args: string[], o: CliOptions = {}): Promise<CliResult> {
-  const tmp = mkdtempSync('/var/tmp/net-test-itest-');
+  const tmp = o.tmp ?? mkdtempSync('/var/tmp/net-test-itest-');
   tmpDirs.add(tmp);
   if (o.user) spawnSync('chown', [o.user, tmp]);
   const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1', ...o.env };
-  const cmd = o.user ? 'runuser' : process.execPath;
-  const argv = o.user ? ['-u', o.user, '--', 'env', `TMPDIR=${tmp}`, 'NO_COLOR=1', process.execPath, CLI, ...args] : [CLI, ...args];
-  const child = spawn(cmd, argv, { cwd: o.cwd ?? join(FIXTURES, 'runner'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = [
+    ...(o.wrap ?? []),
+    ...(o.user ? ['runuser', '-u', o.user, '--', 'env', `TMPDIR=${tmp}`, 'NO_COLOR=1'] : []),
+    process.execPath,
+    CLI,
+    ...args,
+  ];
+  const child = spawn(line[0]!, line.slice(1), { cwd: o.cwd ?? join(FIXTURES, 'runner'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -110,4 +119,31 @@ export function assertNothingLeft(r: CliResult, tapPrefix = 'rootTAP'): void {
   const taps = spawnSync('ip', ['-o', 'link', 'show', 'type', 'tun'], { encoding: 'utf8' }).stdout;
   assert.ok(!taps.includes(tapPrefix), `tap devices left in the host namespace:\n${taps}`);
   rmSync(r.tmp, { recursive: true, force: true });
+}
+
+/** Polls `cond` every 20 ms until it holds (true) or `ms` pass (false). */
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The network namespace of a process, as `net:[inode]`; undefined when it is gone. */
+export function netnsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes still in network namespace `ns` (a namespace lives while one does). */
+export function netnsMembers(ns: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => netnsOf(pid) === ns);
 }

@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
-import { homedir, availableParallelism } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { cacheDir } from '../cache.js';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KernelCompileError, KernelSetupError } from './build-errors.js';
@@ -58,11 +59,10 @@ export interface BuildKernelResult {
   seconds: number;
 }
 
-/** Default build directory for a tree: outside it, one per tree, under XDG_CACHE_HOME or ~/.cache. */
+/** Default build directory for a tree: outside it, one per tree, in net-test's cache. */
 export function defaultBuildDir(treeRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   const hash = createHash('sha256').update(treeRoot).digest('hex').slice(0, 16);
-  return join(cache, 'net-test', 'build', hash);
+  return join(cacheDir(env), 'build', hash);
 }
 
 export const LOG_NAME = 'net-test-build.log';

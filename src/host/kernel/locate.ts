@@ -33,8 +33,16 @@ export function probeKernel(path: string, source: Kernel['source']): Kernel {
   const r = spawnSync(abs, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = (r.stdout ?? '').trim();
   if (r.status !== 0 || !RELEASE.test(out)) {
+    const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+    const why = r.error
+      ? `cannot execute it: ${code === 'ETIMEDOUT' ? 'no answer to --version within 10 s' : (code ?? r.error.message)}`
+      : r.signal
+        ? `it was killed by ${r.signal} when asked for --version: a truncated or broken binary?`
+        : out
+          ? `it answered --version with "${out.split('\n')[0]!.slice(0, 60)}"`
+          : `it printed nothing for --version and exited ${r.status}`;
     throw new UsageError(
-      `not a user-mode Linux kernel: ${path} (build one with ARCH=um, e.g. \`net-test build\`, or install Debian's user-mode-linux package)`,
+      `not a user-mode Linux kernel: ${path} (${why}): build one with ARCH=um (\`net-test build\`) or install Debian's user-mode-linux package`,
     );
   }
   const moduleDir = join(DISTRO_MODULES, out);

@@ -11,7 +11,7 @@
 // never goes stale when net-test changes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
-import { homedir } from 'node:os';
+import { cacheDir } from '../cache.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
@@ -69,8 +69,7 @@ const STEPS: Step[] = ['debootstrap', 'configure', 'mkfs', 'install'];
 /** Where debootstrap keeps downloaded .debs between builds. */
 export function defaultDebCache(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NET_TEST_DEB_CACHE) return resolve(env.NET_TEST_DEB_CACHE);
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'net-test', 'rootfs', 'debs');
+  return join(cacheDir(env), 'rootfs', 'debs');
 }
 
 function netTestVersion(): string {

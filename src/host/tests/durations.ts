@@ -1,15 +1,14 @@
 // How long each test file took last time, so parallel VMs get shares of equal expected length.
 // The record is a cache (~/.cache/net-test/durations.json): losing it only costs balance.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cacheDir } from '../cache.js';
 import { dirname, join } from 'node:path';
 
 /** Absolute test path -> milliseconds its last complete run took. */
 export type Durations = Map<string, number>;
 
 export function durationsFile(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'net-test', 'durations.json');
+  return join(cacheDir(env), 'durations.json');
 }
 
 export function loadDurations(file = durationsFile()): Durations {

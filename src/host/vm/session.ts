@@ -10,7 +10,8 @@ import { launchUml, TAP_SETUP_FAILED, type NetMode } from './launch.js';
 import { renderPlan, type PlanStep } from './plan.js';
 import { LOCK_FAILED, ROOTFS_DEVICE, ubdArg, type Rootfs } from './rootfs.js';
 import { umlArgs } from './uml.js';
-
+import { UsageError } from '../errors.js';
+import { XSTATE_MISMATCH } from './xstate-shim.js';
 
 export interface VmRequest {
   kernel: Kernel;
@@ -26,6 +27,10 @@ export interface VmRequest {
   runDir: string;
   /** Host temp dir of this VM (UML's pid file and socket; a root image's COW file). */
   umlDir: string;
+  /** Where UML puts the guest's memory (its TMPDIR). */
+  memoryDir: string;
+  /** A shared object to preload into UML (the FPU shim, xstate-shim.ts). */
+  preload?: string | undefined;
   /** Boot this image as the guest root instead of the host's. */
   rootfs?: Rootfs | undefined;
   umid: string;
@@ -68,6 +73,12 @@ export interface VmOutcome {
   setupError?: string;
   /** UML could not take its lock on the root image: another run holds it. */
   rootfsLocked?: string;
+  /** The kernel could not mount its hostfs root (no CONFIG_HOSTFS). */
+  rootMountFailed?: boolean;
+  /** The kernel's FPU buffer does not fit this CPU: it cannot run a process here (xstate-shim.ts). */
+  xstateMismatch?: boolean;
+  /** Writing the run directory failed (e.g. ENOSPC): what and where. */
+  runDirError?: string;
   interrupted: boolean;
   exit: { code: number | null; signal: NodeJS.Signals | null };
   consoleTail: string[];
@@ -81,24 +92,36 @@ const POWEROFF_TIMEOUT_MS = 10_000;
 const MARK = '\x1e';
 
 export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutcome> {
-  writeFileSync(
-    join(req.runDir, 'plan.sh'),
-    renderPlan({
-      mode: req.shell ? 'shell' : 'test',
-      hostname: 'net-test',
-      cwd: req.cwd,
-      path: req.path,
-      moduleDir: req.kernel.moduleDir,
-      rootfs: req.rootfs ? ROOTFS_DEVICE : undefined,
-      rootfsRw: req.rootfs?.rw,
-      rootless: req.net === 'private' && process.getuid?.() !== 0,
-      steps: req.steps,
-      env: req.env,
-    }),
-  );
+  try {
+    writeFileSync(
+      join(req.runDir, 'plan.sh'),
+      renderPlan({
+        mode: req.shell ? 'shell' : 'test',
+        hostname: 'net-test',
+        cwd: req.cwd,
+        path: req.path,
+        moduleDir: req.kernel.moduleDir,
+        rootfs: req.rootfs ? ROOTFS_DEVICE : undefined,
+        rootfsRw: req.rootfs?.rw,
+        rootless: req.net === 'private' && process.getuid?.() !== 0,
+        steps: req.steps,
+        env: req.env,
+      }),
+    );
+  } catch (e) {
+    throw new UsageError(`cannot write the run directory ${req.runDir}: ${(e as Error).message}: free space there or choose another --out`);
+  }
   const ubd = req.rootfs ? ubdArg(req.rootfs, join(req.umlDir, 'root.cow')) : undefined;
   const args = umlArgs({ mem: req.mem, init: req.init, runDir: req.runDir, umid: req.umid, umlDir: req.umlDir, taps: req.taps, ubd, extra: req.cmdline });
-  const launch = launchUml({ kernel: req.kernel.path, args, taps: req.taps, net: req.net, stdio: [req.shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  const launch = launchUml({
+    kernel: req.kernel.path,
+    args,
+    taps: req.taps,
+    net: req.net,
+    stdio: [req.shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { TMPDIR: req.memoryDir },
+    preload: req.preload,
+  });
   let interrupted = false;
   const onAbort = () => {
     interrupted = true;
@@ -108,8 +131,13 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   if (abort.aborted) onAbort();
 
   const timing: Timing = { spawn: Date.now(), tests: Array.from({ length: req.count }, () => ({})) };
-  const consoleLog = createWriteStream(join(req.runDir, 'console.log'));
-  const outputLog = createWriteStream(join(req.runDir, 'output.log'));
+  // A full or vanished run directory must not take the runner down: say so at the end.
+  let runDirError: string | undefined;
+  const onWriteError = (e: Error) => {
+    runDirError ??= `${(e as NodeJS.ErrnoException).code ?? e.message} writing ${(e as NodeJS.ErrnoException).path ?? req.runDir}`;
+  };
+  const consoleLog = createWriteStream(join(req.runDir, 'console.log')).on('error', onWriteError);
+  const outputLog = createWriteStream(join(req.runDir, 'output.log')).on('error', onWriteError);
   const crash = crashDetector({ failOnWarn: req.failOnWarn });
   const statuses = new Map<number, number>();
   const output = new Map<number, string>();
@@ -117,6 +145,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   let timedOut: VmOutcome['timedOut'];
   let guestError: string | undefined;
   let rootfsLocked: string | undefined;
+  let xstateMismatch = false;
+  let rootMountFailed = false;
   let running: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number, what: NonNullable<VmOutcome['timedOut']>) => {
@@ -134,6 +164,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     crash.feed(line);
     const lock = LOCK_FAILED.exec(line);
     if (lock) rootfsLocked = lock[2] ? `locked by pid ${lock[2]}` : (rootfsLocked ?? 'locked');
+    if (XSTATE_MISMATCH.test(line)) xstateMismatch = true;
+    if (/VFS: Unable to mount root fs/.test(line)) rootMountFailed = true;
     consoleTail.push(line);
     if (consoleTail.length > 30) consoleTail.shift();
     req.onConsoleLine?.(line);
@@ -229,8 +261,12 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     consoleLines.end();
     controlLines.end();
     launch.cleanup();
-    await Promise.all([new Promise((r) => consoleLog.end(r)), new Promise((r) => outputLog.end(r))]);
-    writeFileSync(join(req.runDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
+    await Promise.all([endStream(consoleLog), endStream(outputLog)]);
+    try {
+      writeFileSync(join(req.runDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
+    } catch (e) {
+      onWriteError(e as Error);
+    }
   }
 
   // The status files are the record; the control line is the fallback.
@@ -254,12 +290,23 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     ...(timedOut ? { timedOut } : {}),
     ...(guestError ? { guestError } : {}),
     ...(rootfsLocked ? { rootfsLocked } : {}),
+    ...(xstateMismatch ? { xstateMismatch } : {}),
+    ...(rootMountFailed ? { rootMountFailed } : {}),
+    ...(runDirError ? { runDirError } : {}),
     ...(setupFailed ? { setupError: setupErr.join('').trim() || `exit ${exit.code}` } : {}),
     interrupted,
     exit,
     consoleTail,
   };
 }
+
+/** Ends a write stream; resolves even when it failed (the error was recorded by its listener). */
+const endStream = (w: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> =>
+  new Promise((r) => {
+    if (w.destroyed) return r();
+    w.once('error', () => r());
+    w.end(() => r());
+  });
 
 export const describeSetupError = (e: string): string =>
   /unshare: /.test(e)
