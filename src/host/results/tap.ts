@@ -1,6 +1,7 @@
 // A tolerant TAP/KTAP reader: node:test's TAP reporter output, kselftest scripts, KTAP from the
 // kernel. Unknown lines are ignored, indentation gives nesting (4 spaces or a tab per level, as
-// node and KTAP both use), and a missing plan is not an error.
+// node and KTAP both use), and a missing plan is not an error. Result lines are lowercase `ok` /
+// `not ok` as TAP 13 and KTAP define them: unittest's `OK` / `FAILED (failures=1)` is output.
 
 export type CaseStatus = 'pass' | 'fail' | 'skip' | 'todo';
 
@@ -13,8 +14,10 @@ export interface TestCase {
 }
 
 // A '#' that does not start a SKIP/TODO directive is part of the name; node's TAP reporter
-// escapes '#' and '\' in names ("a \#1"), so an escaped '#' never starts one.
-const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)(?:\s*(?<!\\)#\s*(SKIP|TODO)\b\s*(.*))?$/i;
+// escapes '#' and '\' in names ("a \#1"), so an escaped '#' never starts one. The directive is
+// case-insensitive (TAP 13), the result word is not.
+const RESULT = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$/;
+const DIRECTIVE = /^(.*?)\s*(?<!\\)#\s*(SKIP|TODO)\b\s*(.*)$/i;
 const unescapeName = (s: string) => s.replace(/\\([\\#])/g, '$1');
 
 function depth(line: string): number {
@@ -41,10 +44,11 @@ export function parseTap(text: string): TestCase[] {
       continue;
     }
     while (pending.length <= d + 1) pending.push([]);
-    const directive = m[4]?.toUpperCase();
+    const dm = DIRECTIVE.exec(m[3] ?? '');
+    const directive = dm?.[2]?.toUpperCase();
     const status: CaseStatus = directive === 'SKIP' ? 'skip' : directive === 'TODO' ? 'todo' : m[1] === 'ok' ? 'pass' : 'fail';
-    const c: TestCase = { name: unescapeName(m[3]?.trim() ?? ''), status, children: pending[d + 1] ?? [] };
-    if (m[5]) c.detail = m[5].trim();
+    const c: TestCase = { name: unescapeName((dm ? dm[1] : m[3])?.trim() ?? ''), status, children: pending[d + 1] ?? [] };
+    if (dm?.[3]) c.detail = dm[3].trim();
     pending[d + 1] = [];
     pending[d]!.push(c);
     lastAtDepth = c;

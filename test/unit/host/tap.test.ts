@@ -68,3 +68,36 @@ test("names with node's TAP escapes: '\\#' is part of the name, not a directive"
   );
   assert.equal(cases[0]!.children[0]!.name, 'a \\ b');
 });
+
+test('result words are lowercase: uppercase OK is output, not a case', () => {
+  const cases = parseTap('TAP version 13\nok 1 - a\nOK\nNOT OK 2 - shouting\n1..1\n');
+  assert.deepEqual(
+    cases.map((c) => [c.name, c.status]),
+    [['a', 'pass']],
+  );
+  // The directive stays case-insensitive, as TAP 13 has it.
+  assert.deepEqual(parseTap('ok 1 - b # skip no ipv6\n').map((c) => [c.name, c.status, c.detail]), [['b', 'skip', 'no ipv6']]);
+});
+
+test("Python unittest's own summary (verbosity 2) holds no TAP cases", () => {
+  const out = [
+    'test_fail (__main__.A.test_fail) ... FAIL',
+    'test_ok (__main__.A.test_ok) ... ok',
+    "test_skip (__main__.A.test_skip) ... skipped 'no ipv6'",
+    '',
+    '======================================================================',
+    'FAIL: test_fail (__main__.A.test_fail)',
+    '----------------------------------------------------------------------',
+    'Traceback (most recent call last):',
+    '  File "/tmp/ut/t.py", line 4, in test_fail',
+    'AssertionError: 1 != 2',
+    '',
+    '----------------------------------------------------------------------',
+    'Ran 3 tests in 0.000s',
+    '',
+    'FAILED (failures=1, skipped=1)',
+    'OK',
+    'OK (skipped=13)',
+  ].join('\n');
+  assert.deepEqual(parseTap(out), []);
+});
