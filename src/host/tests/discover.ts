@@ -4,6 +4,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
 const TEST_NAME = /\.test\.(ts|mts|js|mjs)$/;
+/** What runs without being executable: node tests (bundled on the host). */
+const NODE_EXT = /\.(ts|mts|js|mjs)$/;
 
 function isExecutable(path: string): boolean {
   try {
@@ -59,8 +61,12 @@ function expandGlob(pattern: string, cwd: string): string[] {
   return all(base).filter((p) => re.test(p)).sort();
 }
 
-/** Test paths as the user should see them: relative to cwd when inside it. */
-export function discoverTests(args: string[], cwd: string): string[] {
+/**
+ * Test paths as the user should see them: relative to cwd when inside it. A glob may match
+ * helpers next to the tests (a Python suite's modules): those that cannot run (neither
+ * executable nor *.ts/js) are left out, each with a line in `notes`.
+ */
+export function discoverTests(args: string[], cwd: string, notes?: string[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   const add = (abs: string, shown: string) => {
@@ -77,7 +83,10 @@ export function discoverTests(args: string[], cwd: string): string[] {
     if (/[*?]/.test(a) && !existsSync(resolve(cwd, a))) {
       const hits = expandGlob(a, cwd);
       if (hits.length === 0) throw new UsageError(`no test matches ${a}`);
-      for (const h of hits) add(h, show(h));
+      const runnable = hits.filter((h) => NODE_EXT.test(h) || isExecutable(h));
+      if (runnable.length === 0) throw new UsageError(`no test matches ${a}: ${hits.length} file(s) match but none is executable (chmod +x the tests)`);
+      for (const h of hits) if (!runnable.includes(h)) notes?.push(`${show(h)} matches ${a} but is not executable: skipped (chmod +x it to run it)`);
+      for (const h of runnable) add(h, show(h));
       continue;
     }
     const abs = resolve(cwd, a);
