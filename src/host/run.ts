@@ -21,8 +21,10 @@ import { toKtap } from './report/ktap.js';
 import { crashText, outputExcerpt, resultLine, summary } from './report/terminal.js';
 import { exitCode, type FileResult } from './results/model.js';
 import { parseTap, type TestCase } from './results/tap.js';
+import { parseUnittest, type UnittestResults } from './results/unittest.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
 import { balance, loadDurations, saveDurations } from './tests/durations.js';
+import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
@@ -110,6 +112,10 @@ interface Item {
   display: string;
   argv?: string[];
   bundle?: string;
+  /** A Python file: run with the unittest hook, its cases read from its results file. */
+  python?: boolean;
+  /** --filter selects this Python file's unittest cases (its path did not match). */
+  caseFilter?: boolean;
 }
 
 /** Exit status after a stop signal, as a shell reports it: 128 + the signal's number. */
@@ -118,7 +124,9 @@ const signalExit = (s: NodeJS.Signals): number => 128 + ({ SIGHUP: 1, SIGINT: 2,
 export async function run(o: RunOptions): Promise<number> {
   validate(o);
   const t0 = Date.now();
-  let names = o.shell && o.tests.length === 0 ? [] : discoverTests(o.tests, o.cwd);
+  const notes: string[] = [];
+  let names = o.shell && o.tests.length === 0 ? [] : discoverTests(o.tests, o.cwd, notes);
+  for (const n of notes) process.stderr.write(pc.dim(`net-test: ${n}`) + '\n');
   if (o.shard) names = shard(names, parseShard(o.shard));
   const tests: TestFile[] = o.shell && o.tests.length === 0 ? [] : names.length ? resolveTests(names, o.cwd) : [];
   const kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
@@ -180,11 +188,13 @@ export async function run(o: RunOptions): Promise<number> {
     ];
     const agentArgv = (tap: string) => [...nodeArgv(tap), `--test-reporter=${guestPath(AGENT_REPORTER)}`, '--test-reporter-destination=/dev/null', guestPath(agent)];
     for (const [i, t] of tests.entries()) {
-      // An executable has no cases to select: --filter selects it by its path.
-      if (filter && t.kind === 'exec' && !filter.test(t.display)) continue;
-      let run: Pick<Item, 'argv' | 'bundle'>;
+      // An executable has no cases to select: --filter selects it by its path. A Python file
+      // whose path does not match runs with the filter on its unittest cases.
+      const python = t.kind === 'exec' && isPythonTest(t.path);
+      if (filter && t.kind === 'exec' && !python && !filter.test(t.display)) continue;
+      let run: Pick<Item, 'argv' | 'bundle' | 'python' | 'caseFilter'>;
       if (t.kind === 'exec') {
-        run = { argv: [guestPath(t.path), ...o.args] };
+        run = { argv: [guestPath(t.path), ...o.args], ...(python ? { python, caseFilter: filter !== undefined && !filter.test(t.display) } : {}) };
       } else {
         const b = join(bundles, bundleName(i + 1, t));
         await bundleTest(t, b);
@@ -204,13 +214,18 @@ export async function run(o: RunOptions): Promise<number> {
     const firstFailure = new Map<Item, FileResult>();
     let done = 0;
     let running = 0;
+    /** What each worker's VM is running now, for the status line. */
+    const onFile = new Map<number, { display: string; since: number }>();
 
     const showProgress = process.stderr.isTTY && !stream && !o.quiet && items.length > 1;
     const clearProgress = () => showProgress && process.stderr.write('\r\x1b[K');
     if (showProgress) {
       progress = setInterval(() => {
         const failed = [...results.values()].filter((r) => r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky').length;
-        process.stderr.write(`\r\x1b[K${pc.dim(`${running} VMs running · ${done}/${items.length} done · ${failed} failed · ${((Date.now() - t0) / 1000).toFixed(0)} s`)}`);
+        const now = Date.now();
+        const files = [...onFile.entries()].sort(([a], [b]) => a - b).map(([w, f]) => `[${w}] ${f.display} ${((now - f.since) / 1000).toFixed(0)} s`);
+        const line = [`${done}/${items.length} done · ${failed} failed · ${((now - t0) / 1000).toFixed(0)} s`, ...(files.length ? files : [`${running} VMs booting`])].join(' · ');
+        process.stderr.write(`\r\x1b[K${pc.dim(line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1)))}`);
       }, 250);
     }
     // With --ktap, stdout is KTAP only: the report goes to stderr.
@@ -241,7 +256,8 @@ export async function run(o: RunOptions): Promise<number> {
       batch.forEach((it, idx) => {
         const index = idx + 1;
         if (it.argv) {
-          steps.push({ kind: 'exec', index, argv: it.argv });
+          const env = it.python ? pythonTestEnv(guestPath(UNITTEST_HOOK_DIR), index, it.caseFilter ? o.filter : undefined) : undefined;
+          steps.push({ kind: 'exec', index, argv: it.argv, ...(env ? { env } : {}) });
           group = undefined;
           return;
         }
@@ -266,6 +282,93 @@ export async function run(o: RunOptions): Promise<number> {
       if (o.verbose) {
         process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
       }
+      /**
+       * Item i's cases as its files say now. Undefined while a node file's entry is not yet in
+       * the agent's TAP (node writes it asynchronously), unless `final`.
+       */
+      const casesOf = (it: Item, i: number, output: string, final: boolean): { cases: TestCase[]; ut?: UnittestResults } | undefined => {
+        if (it.bundle) {
+          // The agent's TAP has one top-level suite per file, named as the file is shown.
+          const tap = read(join(runDir, agentTap.get(i)!));
+          const top = tap ? parseTap(tap) : [];
+          if (o.noAgent) return { cases: top };
+          const mine = top.find((c) => c.name === it.display);
+          return mine ? { cases: mine.children } : final ? { cases: [] } : undefined;
+        }
+        const ut = it.python ? read(join(runDir, unittestResultsName(i))) : undefined;
+        if (ut !== undefined) {
+          const u = parseUnittest(ut);
+          return { cases: u.cases, ut: u };
+        }
+        return { cases: TAP_HEADER.test(output) ? parseTap(output) : [] };
+      };
+      /** The verdict of a file that ended with exit status `st`: the status decides it. */
+      const judge = (it: Item, i: number, st: number, output: string, durationMs: number | undefined, c: { cases: TestCase[]; ut?: UnittestResults }): FileResult => {
+        const base = { display: it.display, cases: c.cases, output, attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
+        const cases = c.cases;
+        const skipped = (st === KSFT_SKIP && !it.bundle && TAP_HEADER.test(output)) || (st === 0 && cases.length > 0 && cases.every((x) => x.status === 'skip'));
+        const r: FileResult = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
+        // Python 3.12+ exits 5 when no test ran: here, because --filter left none.
+        if (it.caseFilter && c.ut && cases.length === 0 && c.ut.filtered.dropped > 0 && (st === 0 || st === 5)) {
+          r.verdict = 'skip';
+          r.detail = `--filter matches none of its ${c.ut.filtered.dropped} unittest cases`;
+        }
+        unfinishedCase(r, c.ut);
+        return r;
+      };
+      /** A unittest case that began and never ended failed with its process: say so, by name. */
+      const unfinishedCase = (r: FileResult, ut: UnittestResults | undefined) => {
+        if (!ut?.unfinished) return;
+        const why =
+          r.verdict === 'timeout'
+            ? 'still running when the test timed out'
+            : r.verdict === 'crash'
+              ? 'running when the kernel crashed'
+              : r.exitStatus !== undefined
+                ? `the process ended in this case (exit ${r.exitStatus})`
+                : 'running when the guest stopped';
+        r.cases = [...r.cases, { name: ut.unfinished, status: 'fail', detail: why, children: [] }];
+      };
+      const record = (it: Item, i: number, r: FileResult) => {
+        if (stream) header(i); // a file without output still gets its header
+        r.attempts = attempt;
+        const was = firstFailure.get(it);
+        if (was && r.verdict === 'pass') {
+          r.verdict = 'flaky';
+          r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
+        }
+        progressed = true;
+        results.set(it, r);
+        done++;
+        if (r.verdict !== 'pass' && r.verdict !== 'skip' && !stream && r.output) print(resultLine(r) + '\n' + outputExcerpt(r));
+        else print(resultLine(r));
+        if (r.crash) print(crashText(r.crash));
+      };
+      // Verdicts as the guest reports each file's end (its status, and its output complete: the
+      // next file's marker came), not when the VM is gone. A header per file: streamed output
+      // gets it before its first line; parallel VMs print it as the file starts.
+      const started = new Map<number, number>();
+      const headed = new Set<number>();
+      const recorded = new Set<number>();
+      const waiting = new Map<number, { status: number; output: string; end: number }>();
+      let progressed = false;
+      const header = (i: number) => {
+        const it = batch[i - 1];
+        if (!it || headed.has(i) || o.quiet) return;
+        headed.add(i);
+        print(pc.bold(pc.cyan(`▶ ${it.display}`)) + (jobs > 1 ? pc.dim(` [${worker}]`) : ''));
+      };
+      const flushLive = () => {
+        for (const [i, w] of waiting) {
+          const it = batch[i - 1]!;
+          const c = casesOf(it, i, w.output, false);
+          if (!c) continue; // a node file's TAP is still being written: next event, or the VM's end
+          waiting.delete(i);
+          const since = started.get(i);
+          record(it, i, judge(it, i, w.status, w.output, since !== undefined ? w.end - since : undefined, c));
+          recorded.add(i);
+        }
+      };
       running++;
       let outcome: VmOutcome;
       try {
@@ -292,13 +395,32 @@ export async function run(o: RunOptions): Promise<number> {
             // The caller's PATH names host directories; an image has its own.
             path: rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'),
             env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
-            ...(stream ? { onOutput: (_i: number, chunk: string) => process.stdout.write(chunk) } : {}),
+            ...(stream
+              ? {
+                  onOutput: (i: number, chunk: string) => {
+                    if (i > 0) header(i);
+                    process.stdout.write(chunk);
+                  },
+                }
+              : {}),
+            onTestStart: (i: number) => {
+              started.set(i, Date.now());
+              const it = batch[i - 1];
+              if (it) onFile.set(worker, { display: it.display, since: Date.now() });
+              if (jobs > 1) header(i);
+            },
+            onTestDone: (i: number, status: number, output: string) => {
+              if (onFile.get(worker)?.display === batch[i - 1]?.display) onFile.delete(worker);
+              waiting.set(i, { status, output, end: Date.now() });
+              flushLive();
+            },
             ...(o.verbose && !o.shell ? { onConsoleLine: (l: string) => process.stderr.write(pc.dim(`[vm${worker}] ${l}`) + '\n') } : {}),
           },
           abort.signal,
         );
       } finally {
         running--;
+        onFile.delete(worker);
         rmSync(umlDir, { recursive: true, force: true });
       }
       if (outcome.interrupted) return [];
@@ -311,51 +433,36 @@ export async function run(o: RunOptions): Promise<number> {
       if (rootfs && outcome.timing.ready === undefined) rootfsFailure(o.rootfs!, outcome);
       const keep = o.out ? ` (console log: ${join(runDir, 'console.log')})` : ' (keep the console log with --out DIR)';
       const rest: Item[] = [];
-      let progressed = false;
       batch.forEach((it, idx) => {
         const i = idx + 1;
         const st = outcome.statuses.get(i);
         const tt = outcome.timing.tests[idx]!;
         const durationMs = tt.start !== undefined ? (tt.end ?? outcome.timing.exit ?? Date.now()) - tt.start : undefined;
-        let cases: TestCase[] = [];
-        if (it.bundle) {
-          // The agent's TAP has one top-level suite per file, named as the file is shown.
-          const tap = read(join(runDir, agentTap.get(i)!));
-          const top = tap ? parseTap(tap) : [];
-          cases = o.noAgent ? top : (top.find((c) => c.name === it.display)?.children ?? []);
-        } else {
-          const out = outcome.output.get(i);
-          if (out && TAP_HEADER.test(out)) cases = parseTap(out);
+        if (recorded.has(i)) {
+          // Reported live; the session's own clock has the exact duration.
+          const r = results.get(it);
+          if (r && durationMs !== undefined) r.durationMs = durationMs;
+          return;
         }
-        const base = { display: it.display, cases, output: outcome.output.get(i) ?? '', attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
+        const output = outcome.output.get(i) ?? '';
+        const c = casesOf(it, i, output, true)!;
         let r: FileResult | undefined;
         if (st !== undefined) {
-          const skipped = (st === KSFT_SKIP && !it.bundle && TAP_HEADER.test(base.output)) || (st === 0 && cases.length > 0 && cases.every((c) => c.status === 'skip'));
-          r = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
-        } else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
-          r = { ...base, verdict: 'crash', crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` };
-        } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
-          r = { ...base, verdict: 'timeout', durationMs: o.timeout * 1000, detail: `ran longer than ${o.timeout} s; VM killed` };
-        } else if (tt.start !== undefined) {
-          // It started and the guest went away without a crash report: lost, not its fault alone.
-          r = { ...base, verdict: 'error', detail: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` };
-        }
-        if (r) {
-          r.attempts = attempt;
-          const was = firstFailure.get(it);
-          if (was && r.verdict === 'pass') {
-            r.verdict = 'flaky';
-            r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
-          }
-          progressed = true;
-          results.set(it, r);
-          done++;
-          if (r.verdict !== 'pass' && r.verdict !== 'skip' && !stream && r.output) print(resultLine(r) + '\n' + outputExcerpt(r));
-          else print(resultLine(r));
-          if (r.crash) print(crashText(r.crash));
+          r = judge(it, i, st, output, durationMs, c);
         } else {
-          rest.push(it);
+          const base = { display: it.display, cases: c.cases, output, attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
+          if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
+            r = { ...base, verdict: 'crash', crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` };
+          } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
+            r = { ...base, verdict: 'timeout', durationMs: o.timeout * 1000, detail: `ran longer than ${o.timeout} s; VM killed` };
+          } else if (tt.start !== undefined) {
+            // It started and the guest went away without a crash report: lost, not its fault alone.
+            r = { ...base, verdict: 'error', detail: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` };
+          }
+          if (r) unfinishedCase(r, c.ut);
         }
+        if (r) record(it, i, r);
+        else rest.push(it);
       });
       for (const w of outcome.warnings.slice(0, 3)) print(pc.yellow(`kernel warning (not fatal without --fail-on-warn): ${w}`));
       if (!progressed && rest.length > 0) {

@@ -14,16 +14,10 @@ const esc = (s: string) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
-interface Leaf {
-  name: string;
-  status: TestCase['status'];
-  detail?: string | undefined;
-}
-
-function leaves(cases: TestCase[], prefix = ''): Leaf[] {
+function leaves(cases: TestCase[], prefix = ''): TestCase[] {
   return cases.flatMap((c) => {
     const name = prefix ? `${prefix} > ${c.name}` : c.name;
-    return c.children.length > 0 ? leaves(c.children, name) : [{ name, status: c.status, detail: c.detail }];
+    return c.children.length > 0 ? leaves(c.children, name) : [{ ...c, name }];
   });
 }
 
@@ -46,15 +40,27 @@ function fileCases(r: FileResult): string[] {
     if (r.cases.length === 0 || r.verdict === 'fail' || r.verdict === 'pass' || r.verdict === 'skip') return own;
     return [...own, ...leafCases(r)];
   }
+  // The exit status decides the file: a failing file whose cases all passed says so in a case.
+  if (r.verdict === 'fail' && !leaves(r.cases).some((l) => l.status === 'fail')) {
+    const time = ((r.durationMs ?? 0) / 1000).toFixed(3);
+    const own = `    <testcase classname="${cls}" name="${cls}" time="${time}"><failure message="${esc(r.detail ?? `exit status ${r.exitStatus ?? '?'}`)}"/></testcase>`;
+    return [...leafCases(r), own];
+  }
   return leafCases(r);
 }
 
 function leafCases(r: FileResult): string[] {
   const cls = esc(r.display);
   return leaves(r.cases).map((l) => {
+    // unittest's ERROR (an unexpected exception) is JUnit's <error>; a failed assertion a <failure>.
+    const tag = l.error ? 'error' : 'failure';
     const body =
-      l.status === 'fail' ? `<failure message="${esc(l.detail ?? 'failed')}"/>` : l.status === 'skip' || l.status === 'todo' ? `<skipped message="${esc(l.detail ?? '')}"/>` : '';
-    return `    <testcase classname="${cls}" name="${esc(l.name)}" time="0">${body}</testcase>`;
+      l.status === 'fail'
+        ? `<${tag} message="${esc(l.detail ?? 'failed')}"${l.traceback ? `>${esc(l.traceback)}</${tag}>` : '/>'}`
+        : l.status === 'skip' || l.status === 'todo'
+          ? `<skipped message="${esc(l.detail ?? '')}"/>`
+          : '';
+    return `    <testcase classname="${cls}" name="${esc(l.name)}" time="${((l.durationMs ?? 0) / 1000).toFixed(3)}">${body}</testcase>`;
   });
 }
 

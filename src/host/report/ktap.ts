@@ -18,6 +18,8 @@ function subtest(name: string, cases: TestCase[], depth: number): string[] {
   const out = [`${pad}KTAP version 1`, `${pad}# Subtest: ${clean(name)}`, `${pad}1..${cases.length}`];
   cases.forEach((c, i) => {
     if (c.children.length > 0) out.push(...subtest(c.name, c.children, depth + 1));
+    // A failure's text (a Python traceback) as diagnostic lines before its result, as KUnit does.
+    if (c.status === 'fail' && c.traceback) out.push(...c.traceback.trimEnd().split('\n').map((l) => `${pad}# ${l}`.trimEnd()));
     out.push(`${pad}${c.status === 'fail' ? 'not ok' : 'ok'} ${i + 1} ${clean(c.name)}${directive(c)}`);
   });
   return out;

@@ -21,7 +21,9 @@ export function resultLine(r: FileResult): string {
   if ((r.verdict === 'fail' || r.verdict === 'flaky') && r.exitStatus !== undefined && r.exitStatus !== 0) parts.push(`exit ${r.exitStatus}`);
   if (r.cases.length > 0) {
     const c = countCases(r.cases);
-    parts.push(`${c.pass} passed` + (c.fail ? `, ${c.fail} failed` : '') + (c.skip ? `, ${c.skip} skipped` : ''));
+    // unittest's ERRORs (unexpected exceptions) are failures; how many of them, when there are any.
+    const errors = failures(r.cases).filter((f) => f.error).length;
+    parts.push(`${c.pass} passed` + (c.fail ? `, ${c.fail} failed${errors ? ` (${errors} errors)` : ''}` : '') + (c.skip ? `, ${c.skip} skipped` : ''));
   }
   if (r.durationMs !== undefined) parts.push(secs(r.durationMs));
   if (r.attempts > 1) parts.push(`${r.attempts} attempts`);

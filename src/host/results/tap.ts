@@ -11,6 +11,11 @@ export interface TestCase {
   /** SKIP/TODO reason or the failure's first diagnostic line. */
   detail?: string;
   children: TestCase[];
+  /** The failure's whole text, when the test gave one (a Python traceback). */
+  traceback?: string;
+  /** Failed by an unexpected exception, not an assertion (unittest's ERROR); counted as a failure. */
+  error?: boolean;
+  durationMs?: number;
 }
 
 // A '#' that does not start a SKIP/TODO directive is part of the name; node's TAP reporter
@@ -78,10 +83,10 @@ export function countCases(cases: TestCase[]): Counts {
 }
 
 /** Failing leaf cases as "suite > case" paths. */
-export function failures(cases: TestCase[], prefix = ''): { name: string; detail?: string }[] {
+export function failures(cases: TestCase[], prefix = ''): { name: string; detail?: string; error?: boolean }[] {
   return cases.flatMap((t) => {
     const name = prefix ? `${prefix} > ${t.name}` : t.name;
     if (t.children.length > 0) return failures(t.children, name);
-    return t.status === 'fail' ? [{ name, ...(t.detail ? { detail: t.detail } : {}) }] : [];
+    return t.status === 'fail' ? [{ name, ...(t.detail ? { detail: t.detail } : {}), ...(t.error ? { error: true } : {}) }] : [];
   });
 }

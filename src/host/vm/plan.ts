@@ -1,6 +1,7 @@
 // Writes plan.sh, the run's instructions to the guest init (src/guest/init.sh sources it).
 
-export type PlanStep = { kind: 'exec'; index: number; argv: string[] } | { kind: 'agent'; argv: string[] };
+/** An exec step's `env` is set for that command alone (sh prefix assignments: no extra process). */
+export type PlanStep = { kind: 'exec'; index: number; argv: string[]; env?: Record<string, string> } | { kind: 'agent'; argv: string[] };
 
 export interface GuestPlan {
   mode: 'test' | 'shell';
@@ -42,7 +43,7 @@ export function renderPlan(p: GuestPlan): string {
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),
     ...p.steps.flatMap((s, k) => [
       `nt_kind_${k + 1}=${s.kind} nt_idx_${k + 1}=${s.kind === 'exec' ? s.index : 0}`,
-      `nt_step_${k + 1}() { ${s.argv.map(shQuote).join(' ')}; }`,
+      `nt_step_${k + 1}() { ${[...Object.entries((s.kind === 'exec' && s.env) || {}).map(([n, v]) => `${n}=${shQuote(v)}`), ...s.argv.map(shQuote)].join(' ')}; }`,
     ]),
   ];
   return lines.join('\n') + '\n';

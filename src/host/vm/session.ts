@@ -1,6 +1,6 @@
 // One VM from boot to power-off: spawn UML with its network, stream its channels, enforce the
 // boot and per-test timeouts, and say what happened. Verdicts are made by the caller.
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { crashDetector, type CrashReport } from '../console/crash.js';
 import { lineSplitter } from '../console/lines.js';
@@ -45,6 +45,13 @@ export interface VmRequest {
   onOutput?: (index: number, chunk: string) => void;
   onConsoleLine?: (line: string) => void;
   onTestEnd?: (index: number) => void;
+  /** The guest started test `index`. */
+  onTestStart?: (index: number) => void;
+  /**
+   * Test `index` ended with `status` and its output is complete (the next test's marker came
+   * on the output line). The last test of a VM is only known complete when the VM is gone.
+   */
+  onTestDone?: (index: number, status: number, output: string) => void;
 }
 
 export interface Timing {
@@ -138,6 +145,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   };
   const consoleLog = createWriteStream(join(req.runDir, 'console.log')).on('error', onWriteError);
   const outputLog = createWriteStream(join(req.runDir, 'output.log')).on('error', onWriteError);
+  // Each test's output on its own too, written as it comes (tail -f while it runs).
+  const perTest = new Map<number, WriteStream>();
   const crash = crashDetector({ failOnWarn: req.failOnWarn });
   const statuses = new Map<number, number>();
   const output = new Map<number, string>();
@@ -189,7 +198,20 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     if (!text) return;
     outputLog.write(text);
     output.set(current, (output.get(current) ?? '') + text);
+    if (current > 0) {
+      let f = perTest.get(current);
+      if (!f) perTest.set(current, (f = createWriteStream(join(req.runDir, `output-${current}.log`)).on('error', onWriteError)));
+      f.write(text);
+    }
     req.onOutput?.(current, text);
+  };
+  const outputDone = new Set<number>();
+  const reported = new Set<number>();
+  const maybeDone = (i: number) => {
+    const st = statuses.get(i);
+    if (st === undefined || !outputDone.has(i) || reported.has(i)) return;
+    reported.add(i);
+    req.onTestDone?.(i, st, output.get(i) ?? '');
   };
   out?.on('data', (b: Buffer) => {
     let text = pending + b.toString('utf8');
@@ -205,7 +227,14 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
         break;
       }
       const m = /^nt:test (\d+)$/.exec(text.slice(at + 1, nl).trim());
-      if (m) current = Number(m[1]);
+      if (m) {
+        const prev = current;
+        current = Number(m[1]);
+        if (prev > 0) {
+          outputDone.add(prev);
+          maybeDone(prev);
+        }
+      }
       text = text.slice(nl + 1);
     }
     emit(text);
@@ -226,6 +255,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       const t = timing.tests[running - 1];
       if (t) t.start = now;
       arm(req.timeout * 1000, { phase: 'test', test: running });
+      req.onTestStart?.(running);
     } else if (ev === 'end') {
       const [i, st] = rest.split(' ').map(Number);
       if (i !== undefined && st !== undefined && Number.isFinite(st)) statuses.set(i, st);
@@ -233,7 +263,10 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       if (t) t.end = now;
       running = undefined;
       clearTimeout(timer);
-      if (i !== undefined) req.onTestEnd?.(i);
+      if (i !== undefined) {
+        req.onTestEnd?.(i);
+        maybeDone(i);
+      }
     } else if (ev === 'done') {
       timing.done = now;
       arm(POWEROFF_TIMEOUT_MS, { phase: 'poweroff' });
@@ -261,7 +294,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     consoleLines.end();
     controlLines.end();
     launch.cleanup();
-    await Promise.all([endStream(consoleLog), endStream(outputLog)]);
+    await Promise.all([consoleLog, outputLog, ...perTest.values()].map(endStream));
     try {
       writeFileSync(join(req.runDir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
     } catch (e) {
