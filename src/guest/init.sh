@@ -168,6 +168,9 @@ echo "$NT_HOSTNAME" >/proc/sys/kernel/hostname
 echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
 # IPv6 may be a module: load it now so ::1 exists and its sysctls can be set.
 [ -d /proc/sys/net/ipv6 ] || PATH="$G/bin:$PATH" modprobe ipv6 2>/dev/null
+# Tests read the kernel's configuration (Android's net/test does); a modular kernel keeps
+# /proc/config.gz in configs.ko, which nothing requests on its own.
+[ -n "$NT_MODDIR" ] && ! [ -e /proc/config.gz ] && /sbin/modprobe -q -d $G/modules configs 2>/dev/null
 for f in /proc/sys/net/ipv6/conf/all/use_tempaddr /proc/sys/net/ipv6/conf/default/use_tempaddr; do
 	[ -w $f ] && echo 0 >$f
 done
