@@ -31,3 +31,20 @@ test('plan.sh quotes every argument so sh gives them back unchanged', () => {
   assert.equal(r.stdout, [...nasty, "y'z"].join('\n') + '\n');
   assert.equal(shQuote("a'b"), `'a'\\''b'`);
 });
+
+test("an exec step's environment reaches that command alone", () => {
+  const plan = renderPlan({
+    mode: 'test',
+    rootless: false,
+    hostname: 'h',
+    cwd: '/',
+    path: '/bin',
+    steps: [
+      { kind: 'exec', index: 1, argv: ['sh', '-c', 'printf "%s|" "$NET_TEST_FILTER"'], env: { NET_TEST_FILTER: "a'b c$" } },
+      { kind: 'exec', index: 2, argv: ['sh', '-c', 'printf "%s|" "${NET_TEST_FILTER-unset}"'] },
+    ],
+    env: {},
+  });
+  const r = spawnSync('sh', ['-c', `${plan}\nnt_step_1; nt_step_2`], { encoding: 'utf8' });
+  assert.equal(r.stdout, "a'b c$|unset|");
+});
