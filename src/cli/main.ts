@@ -21,6 +21,7 @@ Examples:
   net-test run --kernel ~/linux/linux --timeout 60 t.test.ts
   net-test run -v --out /var/tmp/run1 t.sh   stream the console, keep the run directory
   net-test run -j 2 --junit results.xml suite/    a whole directory in 2 parallel VMs
+  net-test run -j 2 "*_test.py"              a Python unittest suite, case by case (docs/ANDROID.md)
   net-test run --shard 2/4 --retries 1 suite/    CI matrix slice, failures retried once
   net-test shell                             root shell in the guest (eth0, eth1 up to you)
   net-test run --rootfs bookworm.img suite/  boot an image (net-test rootfs build) instead of the host root
@@ -149,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
   vmOptions(program.command('run').description('boot the kernel and run tests (any executable, or .ts/.js with node:test)'))
     .argument('<tests...>', 'test files, directories (*.test.ts/js and executables inside) or quoted globs')
     .option('-j, --jobs <n>', 'parallel VMs (default: the core count)')
-    .option('--filter <regex>', 'run only test cases whose name matches (executables: by path)')
+    .option('--filter <regex>', 'run only test cases whose name matches: node:test cases, Python unittest Class.test_name (other executables: by path)')
     .option('--retries <n>', 'rerun a failed file up to N times; a later pass is reported as flaky')
     .option('--repeat <n>', 'run every file N times (hunting flakes)')
     .option('--shard <i/n>', 'run the i-th of n deterministic, disjoint slices of the files')
