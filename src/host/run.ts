@@ -356,7 +356,7 @@ export async function run(o: RunOptions): Promise<number> {
         const it = batch[i - 1];
         if (!it || headed.has(i) || o.quiet) return;
         headed.add(i);
-        print(pc.bold(pc.cyan(`▶ ${it.display}`)) + (jobs > 1 ? pc.dim(` [${worker}]`) : ''));
+        print(pc.bold(pc.cyan(`=== ${it.display}`)) + (jobs > 1 ? pc.dim(` [${worker}]`) : ''));
       };
       const flushLive = () => {
         for (const [i, w] of waiting) {

@@ -101,7 +101,7 @@ describe('Python unittest files, case by case', { skip, concurrency: 1 }, () => 
   });
 
   test('a header per file, and each file has its own output file in the run directory', () => {
-    for (const f of Object.keys(EXPECTED)) assert.match(stderr, new RegExp(`▶ ${f.replace(/\./g, '\\.')} \\[[12]\\]`));
+    for (const f of Object.keys(EXPECTED)) assert.match(stderr, new RegExp(`=== ${f.replace(/\./g, '\\.')} \\[[12]\\]`));
     const outputs = perFileOutputs(join(dir, 'out'));
     assert.equal(outputs.length, 4);
     assert.equal(outputs.filter((o) => o.includes('ok_test output line')).length, 2, 'ok_test.py and all_tests.py print it');
@@ -118,9 +118,9 @@ describe('Python unittest files, case by case', { skip, concurrency: 1 }, () => 
     assert.equal(f.files[1]?.detail, '--filter matches none of its 3 unittest cases');
     // One VM, output streamed: the first file's verdict comes before the second file starts.
     const at = (s: string) => r.stdout.indexOf(s);
-    assert.ok(at('▶ basic_test.py') >= 0 && at('▶ basic_test.py') < at('FAIL basic_test.py'), r.stdout);
-    assert.ok(at('FAIL basic_test.py') < at('▶ ok_test.py'), r.stdout);
-    assert.ok(at('▶ ok_test.py') < at('SKIP ok_test.py'), r.stdout);
+    assert.ok(at('=== basic_test.py') >= 0 && at('=== basic_test.py') < at('FAIL basic_test.py'), r.stdout);
+    assert.ok(at('FAIL basic_test.py') < at('=== ok_test.py'), r.stdout);
+    assert.ok(at('=== ok_test.py') < at('SKIP ok_test.py'), r.stdout);
     assertNothingLeft(r);
   });
 

@@ -60,7 +60,8 @@ function leafCases(r: FileResult): string[] {
         : l.status === 'skip' || l.status === 'todo'
           ? `<skipped message="${esc(l.detail ?? '')}"/>`
           : '';
-    return `    <testcase classname="${cls}" name="${esc(l.name)}" time="${((l.durationMs ?? 0) / 1000).toFixed(3)}">${body}</testcase>`;
+    const time = l.durationMs !== undefined ? (l.durationMs / 1000).toFixed(3) : '0';
+    return `    <testcase classname="${cls}" name="${esc(l.name)}" time="${time}">${body}</testcase>`;
   });
 }
 

@@ -23,7 +23,7 @@ export function resultLine(r: FileResult): string {
     const c = countCases(r.cases);
     // unittest's ERRORs (unexpected exceptions) are failures; how many of them, when there are any.
     const errors = failures(r.cases).filter((f) => f.error).length;
-    parts.push(`${c.pass} passed` + (c.fail ? `, ${c.fail} failed${errors ? ` (${errors} errors)` : ''}` : '') + (c.skip ? `, ${c.skip} skipped` : ''));
+    parts.push(`${c.pass} passed` + (c.fail ? `, ${c.fail} failed${errors ? ` (${errors} error${errors === 1 ? '' : 's'})` : ''}` : '') + (c.skip ? `, ${c.skip} skipped` : ''));
   }
   if (r.durationMs !== undefined) parts.push(secs(r.durationMs));
   if (r.attempts > 1) parts.push(`${r.attempts} attempts`);
