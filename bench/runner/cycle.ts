@@ -3,13 +3,12 @@
 // Each round runs, interleaved: a bare boot to `halt -f`, a trivial shell test, a trivial TS
 // test; with --rootfs, the same two tests again on that image root, side by side. Wall time is measured from starting the command to its exit; the breakdown comes from
 // the run's timing.json (host timestamps of console and control-channel events).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, median, opt, ROOT } from './common.js';
+import { bareBoot, CLI, median, opt, ROOT } from './common.js';
 import type { Timing } from '../../src/host/vm/session.js';
-import { shimEnv } from '../../src/host/vm/xstate-shim.js';
 
 const rounds = Number(opt('--rounds', '5'));
 const kernel = opt('--kernel', '/usr/bin/linux.uml');
@@ -17,23 +16,7 @@ const rootfs = opt('--rootfs', '');
 
 
 const work = mkdtempSync(join(tmpdir(), 'net-test-bench-'));
-const haltInit = join('/var/tmp', `net-test-bench-halt-${process.pid}.sh`);
-writeFileSync(haltInit, '#!/bin/sh\nexec halt -f\n');
-chmodSync(haltInit, 0o755);
-
-/** Boots to `halt -f`. UML's console is stdin: it must stay open (EOF hangs up init's session). */
-async function bare(): Promise<number> {
-  const t0 = performance.now();
-  const child = spawn(kernel, ['mem=512M', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${haltInit}`, 'con=null', 'con0=fd:0,fd:1', `uml_dir=${work}`], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-    env: shimEnv(),
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  await new Promise((r) => child.on('close', r));
-  if (!out.includes('System halted')) throw new Error(`bare boot did not halt cleanly:\n${out.slice(-1000)}`);
-  return performance.now() - t0;
-}
+const bare = () => bareBoot(kernel);
 
 function cycle(test: string, i: number, extra: string[] = []): { wall: number; t: Timing } {
   const out = join(work, `out-${i}-${test.replace(/\W/g, '')}${extra.length ? '-image' : ''}`);
@@ -76,7 +59,6 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
-  rmSync(haltInit, { force: true });
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
