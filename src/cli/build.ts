@@ -40,7 +40,7 @@ export function addBuildOptions(cmd: Command): Command {
     .option('--configitem <CONFIG_X=y>', 'extra config option, =n to unset (repeatable)', collect, [])
     .option('--allow-missing', 'warn instead of failing when a requested option does not take effect')
     .option('--kasan', 'build with KASAN and UBSAN (memory error detection)')
-    .option('--time-travel', 'build with UML time-travel support (boot with time-travel)')
+    .option('--time-travel', 'UML time-travel support (net-test.config has it already; run boots with it by default)')
     .option('--debug-info', 'build with debug info and gdb scripts')
     .option('--lockdep', 'build with lock dependency checking (PROVE_LOCKING)')
     .option('-v, --verbose', 'show make output instead of a status line');

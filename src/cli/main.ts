@@ -84,8 +84,7 @@ async function runWithBuild(o: RunOptions, f: VmFlags): Promise<number> {
   } catch (e) {
     return reportBuildError(e);
   }
-  const cmdline = f.timeTravel ? ['time-travel', ...o.cmdline] : o.cmdline;
-  return run({ ...o, cmdline, resolvedKernel: probeKernel(kernel, 'built') });
+  return run({ ...o, resolvedKernel: probeKernel(kernel, 'built') });
 }
 
 function vmOptions(c: Command): Command {
@@ -98,6 +97,8 @@ function vmOptions(c: Command): Command {
     .option('--out <dir>', 'keep the run directory (console log, output, results) in DIR')
     .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collectWords, [])
     .option('--fail-on-warn', 'treat kernel WARNINGs (and hung-task/RCU-stall reports) as crashes')
+    .option('--time-travel', 'simulated time (UML time-travel): the guest clock skips ahead while the guest is idle; the default for tests on a kernel that has it (net-test build: yes, Debian: no)')
+    .option('--no-time-travel', 'real time, even on a kernel that has time-travel')
     .option('--rootfs <img>', "boot this ext4 image (net-test rootfs build) as the guest's root instead of the host's; writes go to a throw-away layer")
     .option('--rw', 'with --rootfs: write changes through to the image (e.g. to install packages); needs the image to itself')
     .option('-v, --verbose', 'stream the kernel console to stderr')
@@ -131,6 +132,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     noAgent: f.agent === false,
     rootfs: f.rootfs,
     rw: f.rw === true,
+    timeTravel: f.timeTravel,
   };
 }
 
@@ -166,7 +168,6 @@ export async function main(argv: string[]): Promise<number> {
     .option('--configitem <CONFIG_X=y>', 'extra config option for the build (repeatable)', collect, [])
     .option('--allow-missing', 'warn instead of failing when a requested config option does not take effect')
     .option('--kasan', 'build with KASAN and UBSAN')
-    .option('--time-travel', 'build with UML time-travel support and boot with time-travel')
     .option('--debug-info', 'build with debug info for gdb')
     .option('--lockdep', 'build with lock dependency checking')
     .addHelpText('after', EXAMPLES)

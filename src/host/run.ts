@@ -14,6 +14,7 @@ import { claimOutDir, createRunTemp, sweepDeadRuns } from './run-dirs.js';
 import { cacheDir } from './cache.js';
 import { buildShim, shimNeeded, XSTATE_MISMATCH_HELP } from './vm/xstate-shim.js';
 import { locateKernel, type Kernel } from './kernel/locate.js';
+import { chooseTimeTravel } from './kernel/time-travel.js';
 import { MAX_TAPS, planTaps, tapPrefix } from './net/taps.js';
 import { toJson } from './report/json.js';
 import { toJunit } from './report/junit.js';
@@ -65,6 +66,8 @@ export interface RunOptions {
   rootfs?: string | undefined;
   /** Write through to the --rootfs image instead of a throw-away copy-on-write layer. */
   rw?: boolean | undefined;
+  /** Boot with UML time-travel: true insists, false never, undefined where the kernel has it. */
+  timeTravel?: boolean | undefined;
 }
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
@@ -134,6 +137,8 @@ export async function run(o: RunOptions): Promise<number> {
   const filter = o.filter !== undefined ? new RegExp(o.filter) : undefined;
   const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, o.rw === true, o.cwd) : undefined;
   const plannedVms = Math.max(1, Math.min(o.jobs ?? availableParallelism(), tests.length * (o.repeat ?? 1)));
+  const timeTravel = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: o.shell });
+  const cmdline = [...timeTravel.args, ...o.cmdline];
 
   // Leftovers of runs that were killed (SIGKILL leaves no chance to clean up) go first.
   sweepDeadRuns();
@@ -280,7 +285,7 @@ export async function run(o: RunOptions): Promise<number> {
       // The agent's one argument: its file list.
       for (const g of groups) g.argv.push(JSON.stringify(g.files));
       if (o.verbose) {
-        process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
+        process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); time-travel ${timeTravel.on ? 'on' : 'off'} (${timeTravel.why}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
       }
       /**
        * Item i's cases as its files say now. Undefined while a node file's entry is not yet in
@@ -381,7 +386,7 @@ export async function run(o: RunOptions): Promise<number> {
             net,
             mem: o.mem,
             timeout: o.timeout,
-            cmdline: o.cmdline,
+            cmdline,
             runDir,
             umlDir,
             memoryDir: memDir,
