@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { Exit, InfraError, UsageError } from '../host/errors.js';
 import { run, type RunOptions } from '../host/run.js';
+import { watch } from '../host/watch/watch.js';
 import { doctor } from '../host/doctor.js';
 import { parseLog } from '../host/parse.js';
 import { probeKernel } from '../host/kernel/locate.js';
@@ -23,6 +24,7 @@ Examples:
   net-test run -j 2 --junit results.xml suite/    a whole directory in 2 parallel VMs
   net-test run -j 2 "*_test.py"              a Python unittest suite, case by case (docs/ANDROID.md)
   net-test run --shard 2/4 --retries 1 suite/    CI matrix slice, failures retried once
+  net-test watch suite/ping.test.ts          boot once; re-run the test in the running VM on every save
   net-test shell                             root shell in the guest (eth0, eth1 up to you)
   net-test run --rootfs bookworm.img suite/  boot an image (net-test rootfs build) instead of the host root
   net-test shell --rootfs bookworm.img --rw  change the image on purpose
@@ -73,9 +75,9 @@ const collectWords = (v: string, prev: string[]) => [...prev, ...v.split(/\s+/).
  * `run` in a kernel tree (or with --kernel-dir) builds that tree first, incrementally, and boots
  * the result; --kernel or --no-build skip the build.
  */
-async function runWithBuild(o: RunOptions, f: VmFlags): Promise<number> {
+async function runWithBuild(o: RunOptions, f: VmFlags, go: (o: RunOptions) => Promise<number> = run): Promise<number> {
   const tree = f.kernelDir ?? (f.kernel || f.build === false ? undefined : findKernelTree(o.cwd)?.root);
-  if (!tree) return run(o);
+  if (!tree) return go(o);
   // Same option names as `net-test build`, except -j: here it counts VMs, make gets its default.
   const values: BuildCliValues = { ...f, kernelDir: tree, jobs: undefined, configOnly: false };
   let kernel: string;
@@ -84,7 +86,7 @@ async function runWithBuild(o: RunOptions, f: VmFlags): Promise<number> {
   } catch (e) {
     return reportBuildError(e);
   }
-  return run({ ...o, resolvedKernel: probeKernel(kernel, 'built') });
+  return go({ ...o, resolvedKernel: probeKernel(kernel, 'built') });
 }
 
 function vmOptions(c: Command): Command {
@@ -173,6 +175,26 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXAMPLES)
     .action((tests: string[], f: VmFlags) => {
       result = runWithBuild(toRunOptions(tests, testArgs, f, f.shell === true), f);
+    });
+
+  vmOptions(program.command('watch').description('boot once, run the tests, then re-run a file in the running VM whenever it or anything it imports changes'))
+    .argument('<tests...>', 'test files, directories or quoted globs, as for run')
+    .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
+    .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')
+    .option('--build-dir <dir>', 'object directory of that build, make O= (default: ~/.cache/net-test/build/<tree hash>)')
+    .addHelpText(
+      'after',
+      `
+Each re-run starts from a fresh guest Node process, network namespace and /tmp, /etc, /var,
+/root layers; the VM stays up. Enter re-runs every file, q or Ctrl-C stops (the VM and
+everything else go with it). A kernel crash or hang is reported and the VM booted again; so it
+is when the kernel binary changes (rebuild it in another terminal). Time-travel is off unless
+--time-travel: an idle basic-mode guest would spin through its timers while you edit.
+Exit status on q: the latest verdicts' (0 when every file passed last); 130 on Ctrl-C.`,
+    )
+    .action((tests: string[], f: VmFlags) => {
+      if (f.rw) throw new UsageError('--rw is for run and shell: watch throws away what its tests write');
+      result = runWithBuild(toRunOptions(tests, testArgs, f, false), f, (r) => watch(r));
     });
 
   vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags) => {

@@ -5,8 +5,16 @@
 // argument: JSON [{ index, display, path, args }]. For each file it reports on the same channels
 // init uses for executables: "nt:start i" / "nt:end i status" on /dev/ttyS1, a "\x1ent:test i"
 // marker on the output line, and status-<i> in the run directory.
+//
+// `--serve K` (net-test watch): a warm spare. Init starts it in a mount namespace of its own;
+// it gives itself an empty /tmp and throw-away layers over /etc, /var and /root, says
+// "nt:idle K", then waits for one command on /dev/ttyS1: "run N" runs the files listed in
+// watch-N.json in the run directory (executables too: `argv` instead of `path`), and the
+// process exits, taking whatever the tests left behind with it. Init starts the next spare.
 import { describe } from 'node:test';
-import { existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { enterNewNetns } from '../lib/net.js';
 import { openRoute } from '../lib/netlink/route.js';
@@ -16,7 +24,9 @@ interface AgentFile {
   index: number;
   display: string;
   /** Guest path of the bundled test. */
-  path: string;
+  path?: string;
+  /** An executable (serve mode): run as it is. */
+  argv?: string[];
   args: string[];
 }
 
@@ -24,7 +34,8 @@ interface AgentFile {
 type Done = (passed: boolean) => void;
 const slot = globalThis as unknown as { __netTestFileDone?: Done };
 
-const files = JSON.parse(process.argv[2] ?? '[]') as AgentFile[];
+const RUN_DIR = '/run/net-test';
+const { signals } = constants;
 const control = openSync('/dev/ttyS1', 'w');
 const ctl = (line: string) => writeSync(control, `nt:${line}\n`);
 // include/uapi/linux/mount.h; include/linux/fs.h
@@ -43,7 +54,8 @@ const nics = outer
   .map((l) => l.name)
   .filter((n) => /^eth\d+$/.test(n));
 
-for (const f of files) {
+/** Runs one file in a fresh network namespace; reports its start, end and status. */
+async function runFile(f: AgentFile): Promise<number> {
   ctl(`start ${f.index}`);
   process.stdout.write(`\x1ent:test ${f.index}\n`);
   const back = enterNewNetns();
@@ -61,15 +73,24 @@ for (const f of files) {
   }
   // Per-namespace knobs init set for the first namespace.
   writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 2147483647');
-  process.argv = [process.argv[0]!, f.path, ...f.args];
-  const passed = await new Promise<boolean>((resolve) => {
-    slot.__netTestFileDone = resolve;
-    describe(f.display, async () => {
-      // A query per file: `--repeat` runs one bundle several times, and a plain import of the
-      // same path would come from the module cache without running anything.
-      await import(`${pathToFileURL(f.path).href}?nt=${f.index}`);
+  let status: number;
+  if (f.argv) {
+    // An executable, from the main thread: the child is born in this thread's namespace.
+    const r = spawnSync(f.argv[0]!, [...f.argv.slice(1), ...f.args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // As sh reports it: 128 + the signal that ended it; 127 when it could not start.
+    status = r.status ?? (r.signal ? 128 + signals[r.signal] : 127);
+  } else {
+    process.argv = [process.argv[0]!, f.path!, ...f.args];
+    const passed = await new Promise<boolean>((resolve) => {
+      slot.__netTestFileDone = resolve;
+      describe(f.display, async () => {
+        // A query per file: `--repeat` runs one bundle several times, and a plain import of the
+        // same path would come from the module cache without running anything.
+        await import(`${pathToFileURL(f.path!).href}?nt=${f.index}`);
+      });
     });
-  });
+    status = passed ? 0 : 1;
+  }
   // From inside the test's namespace, send the NICs home (a test may have renamed or moved
   // one: what is not there stays where the test put it).
   const inner = openRoute();
@@ -84,7 +105,59 @@ for (const f of files) {
   sys.umount2('/sys', MNT_DETACH);
   sys.close(testNs);
   back();
-  const status = passed ? 0 : 1;
-  writeFileSync(`/run/net-test/status-${f.index}`, `${status}\n`);
+  writeFileSync(`${RUN_DIR}/status-${f.index}`, `${status}\n`);
   ctl(`end ${f.index} ${status}`);
+  return status;
+}
+
+/**
+ * A serving spare's own view of the writable places: empty /tmp and /dev/shm, and layers over
+ * /etc, /var and /root that vanish with this process's mount namespace.
+ */
+function freshWorld(): void {
+  const base = '/run/.nt-serve';
+  mkdirSync(base, { recursive: true });
+  sys.mount('tmpfs', base, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=0700');
+  sys.mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777');
+  if (existsSync('/dev/shm')) sys.mount('tmpfs', '/dev/shm', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777');
+  for (const dir of ['etc', 'var', 'root']) {
+    mkdirSync(`${base}/${dir}/u`, { recursive: true });
+    mkdirSync(`${base}/${dir}/w`);
+    try {
+      sys.mount('overlay', `/${dir}`, 'overlay', 0, `lowerdir=/${dir},upperdir=${base}/${dir}/u,workdir=${base}/${dir}/w`);
+    } catch {
+      // No overlayfs (or too deep a stack): this directory keeps what earlier runs wrote.
+    }
+  }
+}
+
+/** One line from the host on the control line (raw mode, set by init). */
+function readCommand(): string {
+  const fd = openSync('/dev/ttyS1', 'r');
+  const buf = Buffer.alloc(256);
+  let line = '';
+  try {
+    while (!line.includes('\n')) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      line += buf.toString('utf8', 0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return line.split('\n')[0]!.trim();
+}
+
+if (process.argv[2] === '--serve') {
+  const k = Number(process.argv[3]);
+  freshWorld();
+  ctl(`idle ${k}`);
+  const m = /^run (\d+)$/.exec(readCommand());
+  if (m) {
+    const files = JSON.parse(readFileSync(`${RUN_DIR}/watch-${m[1]}.json`, 'utf8')) as AgentFile[];
+    for (const f of files) await runFile(f);
+  }
+} else {
+  const files = JSON.parse(process.argv[2] ?? '[]') as AgentFile[];
+  for (const f of files) await runFile(f);
 }

@@ -6,13 +6,15 @@
 #
 # Contract with the host (src/host/vm/plan.ts writes plan.sh, src/host/run.ts reads the rest):
 #   NET_TEST_RUNDIR  host path of the run directory (kernel command line -> init environment)
-#   plan.sh          sourced: NT_MODE (test, or shell: a root shell after the tests), NT_CWD,
+#   plan.sh          sourced: NT_MODE (test; shell: a root shell after the tests; serve: warm
+#                    spares started by nt_serve <k>, for net-test watch), NT_CWD,
 #                    NT_PATH, NT_MODDIR, NT_ROOTFS (image device, empty: the host root),
 #                    NT_ROOTFS_RW, NT_ROOTLESS, NT_STEPS; per step k: nt_kind_k (exec or
 #                    agent), nt_idx_k (test index of an exec step), nt_step_k (runs it)
 #   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
 #   /dev/ttyS1       control lines (host fd 4):
-#                    "nt:init", "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>"
+#                    "nt:init", "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>";
+#                    serve mode: "nt:idle <k>" (spare k waits), "nt:served <k> <status>"; in: "run <n>"
 #   status-<i>       exit status of test i, in the run directory
 #   /proc/exitcode   UML's own exit code: the last test's status, a second channel
 
@@ -204,6 +206,19 @@ while [ $k -le "$NT_STEPS" ]; do
 	fi
 	k=$((k + 1))
 done
+if [ "$NT_MODE" = serve ]; then
+	# net-test watch: warm spares (src/guest/agent.ts --serve), one after another, each serving
+	# one command from the host. The line stays open in between, so a command the host sends
+	# while the next spare starts waits in its input buffer; raw, so nothing echoes back.
+	exec 7<>/dev/ttyS1
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	k=1
+	while :; do
+		nt_serve $k </dev/null >/dev/ttyS0 2>&1
+		ctl "served $k $?"
+		k=$((k + 1))
+	done
+fi
 if [ "$NT_MODE" = shell ]; then
 	# An image's network configuration (DHCPv4, RAs on eth0) comes up in the background: nothing
 	# may answer, and the shell does not wait for it. Tests own the NICs: only in shell mode.

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, stop, type Plugin } from 'esbuild';
+import { build, stop, type BuildOptions, type Plugin } from 'esbuild';
 import { UsageError } from '../errors.js';
 
 export interface TestFile {
@@ -86,28 +86,38 @@ export async function bundleAgent(outFile: string): Promise<void> {
   await bundle(AGENT, 'the guest agent', outFile);
 }
 
+/** esbuild's options for one test or the agent: one ESM file Node runs as it is. */
+export function bundleOptions(entry: string, outFile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    // Debian 12's Node (an image's, see `run --rootfs`) is 18; the host's is newer.
+    target: 'node18',
+    sourcemap: 'inline',
+    sourcesContent: false,
+    logLevel: 'silent',
+    plugins: [nativeExternal],
+    // Bundled CommonJS code may call require(): give the ESM bundle one.
+    banner: { js: "import { createRequire as __ntCreateRequire } from 'node:module'; const require = __ntCreateRequire(import.meta.url);" },
+  };
+}
+
+/** esbuild's failure as one line: where, and the first error's text. */
+export function bundleError(e: unknown, display: string): UsageError {
+  const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors;
+  const first = errs?.[0];
+  const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+  return new UsageError(`cannot bundle ${display}: ${where}${first?.text ?? String(e)}`);
+}
+
 async function bundle(entry: string, display: string, outFile: string): Promise<void> {
   try {
-    await build({
-      entryPoints: [entry],
-      outfile: outFile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      // Debian 12's Node (an image's, see `run --rootfs`) is 18; the host's is newer.
-      target: 'node18',
-      sourcemap: 'inline',
-      sourcesContent: false,
-      logLevel: 'silent',
-      plugins: [nativeExternal],
-      // Bundled CommonJS code may call require(): give the ESM bundle one.
-      banner: { js: "import { createRequire as __ntCreateRequire } from 'node:module'; const require = __ntCreateRequire(import.meta.url);" },
-    });
+    await build(bundleOptions(entry, outFile));
   } catch (e) {
-    const errs = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors;
-    const first = errs?.[0];
-    const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
-    throw new UsageError(`cannot bundle ${display}: ${where}${first?.text ?? String(e)}`);
+    throw bundleError(e, display);
   }
 }
 

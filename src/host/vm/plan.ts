@@ -3,8 +3,12 @@
 /** An exec step's `env` is set for that command alone (sh prefix assignments: no extra process). */
 export type PlanStep = { kind: 'exec'; index: number; argv: string[]; env?: Record<string, string> } | { kind: 'agent'; argv: string[] };
 
+/** In a serve step's argv, stands for the number init gives each spare it starts. */
+export const SERVE_K = '@K@';
+
 export interface GuestPlan {
-  mode: 'test' | 'shell';
+  /** serve: after the steps, start warm spares one after another (net-test watch). */
+  mode: 'test' | 'shell' | 'serve';
   hostname: string;
   /** Guest working directory (the caller's cwd under /host). */
   cwd: string;
@@ -20,6 +24,8 @@ export interface GuestPlan {
   rootless: boolean;
   /** What init runs, in order: an executable test, or the agent running several node tests. */
   steps: PlanStep[];
+  /** The spare's command line in serve mode; SERVE_K in a word becomes the spare's number. */
+  serve?: string[] | undefined;
   env: Record<string, string>;
 }
 
@@ -45,6 +51,7 @@ export function renderPlan(p: GuestPlan): string {
       `nt_kind_${k + 1}=${s.kind} nt_idx_${k + 1}=${s.kind === 'exec' ? s.index : 0}`,
       `nt_step_${k + 1}() { ${[...Object.entries((s.kind === 'exec' && s.env) || {}).map(([n, v]) => `${n}=${shQuote(v)}`), ...s.argv.map(shQuote)].join(' ')}; }`,
     ]),
+    ...(p.serve ? [`nt_serve() { ${p.serve.map((w) => w.split(SERVE_K).map(shQuote).join('"$1"')).join(' ')}; }`] : []),
   ];
   return lines.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@
 // boot and per-test timeouts, and say what happened. Verdicts are made by the caller.
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { crashDetector, type CrashReport } from '../console/crash.js';
 import { lineSplitter } from '../console/lines.js';
 import type { Kernel } from '../kernel/locate.js';
@@ -36,6 +37,8 @@ export interface VmRequest {
   umid: string;
   init: string;
   shell: boolean;
+  /** Serve mode (net-test watch): after the steps, warm spares started with this argv (plan.ts). */
+  serve?: string[] | undefined;
   failOnWarn: boolean;
   /** Guest working directory and PATH. */
   cwd: string;
@@ -52,6 +55,10 @@ export interface VmRequest {
    * on the output line). The last test of a VM is only known complete when the VM is gone.
    */
   onTestDone?: (index: number, status: number, output: string) => void;
+  /** Every control line, after the session's own handling (e.g. `net-test watch`'s events). */
+  onControl?: (event: string, rest: string) => void;
+  /** Once UML runs: `send` writes a line to the guest's control line (its /dev/ttyS1 input). */
+  onSpawn?: (send: (line: string) => void) => void;
 }
 
 export interface Timing {
@@ -103,7 +110,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     writeFileSync(
       join(req.runDir, 'plan.sh'),
       renderPlan({
-        mode: req.shell ? 'shell' : 'test',
+        mode: req.serve ? 'serve' : req.shell ? 'shell' : 'test',
+        serve: req.serve,
         hostname: 'net-test',
         cwd: req.cwd,
         path: req.path,
@@ -252,7 +260,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       clearTimeout(timer);
     } else if (ev === 'start') {
       running = Number(rest);
-      const t = timing.tests[running - 1];
+      // A serving guest (net-test watch) numbers its tests on and on: the record grows.
+      const t = running >= 1 ? (timing.tests[running - 1] ??= {}) : undefined;
       if (t) t.start = now;
       arm(req.timeout * 1000, { phase: 'test', test: running });
       req.onTestStart?.(running);
@@ -273,8 +282,11 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
     } else if (ev === 'error') {
       guestError = rest;
     }
+    req.onControl?.(ev!, rest);
   });
   control?.on('data', (b: Buffer) => controlLines.push(b));
+  // fd 4 is a socketpair: what the host writes there is the guest's ttyS1 input.
+  req.onSpawn?.((line) => void (control as Duplex | null)?.write(`${line}\n`));
 
   let exit: VmOutcome['exit'];
   try {
