@@ -7,13 +7,14 @@
 // marker on the output line, and status-<i> in the run directory.
 //
 // `--serve K` (net-test watch): a warm spare. Init starts it in a mount namespace of its own;
-// it gives itself an empty /tmp and throw-away layers over /etc, /var and /root, says
+// it gives itself an empty /tmp and throw-away layers over /etc, /var and /root, puts back the
+// global sysctls an earlier run changed, says
 // "nt:idle K", then waits for one command on /dev/ttyS1: "run N" runs the files listed in
 // watch-N.json in the run directory (executables too: `argv` instead of `path`), and the
 // process exits, taking whatever the tests left behind with it. Init starts the next spare.
 import { describe } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { enterNewNetns } from '../lib/net.js';
@@ -131,6 +132,54 @@ function freshWorld(): void {
   }
 }
 
+/**
+ * Global sysctls (everything under /proc/sys but net/, which is per network namespace) as the
+ * first spare found them; every later spare puts back what a run changed and names it on the
+ * control line. Left alone: values the kernel moves by itself, and what cannot be undone.
+ */
+const SYSCTL_SNAPSHOT = '/run/.nt-sysctl.json';
+const SYSCTL_SKIP = new Set(['kernel/ns_last_pid', 'kernel/tainted']);
+
+function globalSysctls(): Record<string, string> {
+  const values: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of readdirSync(`/proc/sys/${dir}`, { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${e.name}` : e.name;
+      if (rel === 'net' || SYSCTL_SKIP.has(rel)) continue;
+      if (e.isDirectory()) {
+        walk(rel);
+        continue;
+      }
+      try {
+        if ((statSync(`/proc/sys/${rel}`).mode & 0o200) === 0) continue;
+        values[rel] = readFileSync(`/proc/sys/${rel}`, 'utf8');
+      } catch {
+        // write-only (drop_caches) or refusing reads
+      }
+    }
+  };
+  walk('');
+  return values;
+}
+
+function restoreSysctls(): void {
+  if (!existsSync(SYSCTL_SNAPSHOT)) {
+    writeFileSync(SYSCTL_SNAPSHOT, JSON.stringify(globalSysctls()));
+    return;
+  }
+  const then = JSON.parse(readFileSync(SYSCTL_SNAPSHOT, 'utf8')) as Record<string, string>;
+  const now = globalSysctls();
+  for (const [name, value] of Object.entries(then)) {
+    if (now[name] === value) continue;
+    try {
+      writeFileSync(`/proc/sys/${name}`, value);
+      ctl(`reset ${name.replace(/\//g, '.')}`);
+    } catch {
+      ctl(`reset-failed ${name.replace(/\//g, '.')}`);
+    }
+  }
+}
+
 /** One line from the host on the control line (raw mode, set by init). */
 function readCommand(): string {
   const fd = openSync('/dev/ttyS1', 'r');
@@ -151,6 +200,7 @@ function readCommand(): string {
 if (process.argv[2] === '--serve') {
   const k = Number(process.argv[3]);
   freshWorld();
+  restoreSysctls();
   ctl(`idle ${k}`);
   const m = /^run (\d+)$/.exec(readCommand());
   if (m) {

@@ -93,6 +93,8 @@ describe('net-test watch', { skip, concurrency: 1 }, () => {
       await w.until(/PASS state\.test\.ts/, at);
       await w.until(/watching/, at);
       assert.match(w.out.slice(at), /forwarding was 0; hostname was net-test/);
+      // The global sysctl is put back by hand, and watch says so.
+      assert.match(w.out, /reset sysctl vm\.swappiness/);
       assert.doesNotMatch(w.out, /FAIL state\.test\.ts/);
 
       // A crash: reported as `run` reports it, then a fresh VM (a new boot id).
@@ -123,6 +125,8 @@ describe('net-test watch', { skip, concurrency: 1 }, () => {
       // q: stops, exit status of the latest verdicts (all passed), nothing left behind.
       w.child.stdin.write('q');
       assert.equal(await w.closed, 0, w.out);
+      // Nothing but what the test changed was ever put back: no global sysctl moves by itself.
+      assert.deepEqual(new Set([...w.out.matchAll(/reset sysctl (\S+)/g)].map((m) => m[1])), new Set(['vm.swappiness']));
       assertNothingLeft({ status: 0, stdout: w.out, stderr: '', pid: w.child.pid!, tmp });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -236,6 +236,8 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
           } else if (ev === 'end') {
             v.end.set(Number(rest.split(' ')[0]), now);
             v.running = undefined;
+          } else if (ev === 'reset' || ev === 'reset-failed') {
+            say(pc.dim(ev === 'reset' ? `reset sysctl ${rest} (the last run changed it)` : `cannot reset sysctl ${rest}: it stays as the last run left it`));
           } else if (ev === 'served') {
             served(v, Number(rest.split(' ')[1]));
           }
