@@ -8,10 +8,11 @@
 //
 // `--serve K` (net-test watch): a warm spare. Init starts it in a mount namespace of its own;
 // it gives itself an empty /tmp and throw-away layers over /etc, /var and /root, puts back the
-// global sysctls an earlier run changed, says
-// "nt:idle K", then waits for one command on /dev/ttyS1: "run N" runs the files listed in
-// watch-N.json in the run directory (executables too: `argv` instead of `path`), and the
-// process exits, taking whatever the tests left behind with it. Init starts the next spare.
+// global sysctls an earlier run changed, sets up node:test and the first file's network
+// namespace, says "nt:idle K", then waits for one command on /dev/ttyS1: "run N" runs the
+// files listed in watch-N.json in the run directory (executables too: `argv` instead of
+// `path`; cases to cases-<i>.json), and the process exits, taking whatever the tests left
+// behind with it. Init starts the next spare.
 import { describe } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -32,7 +33,7 @@ interface AgentFile {
 }
 
 /** Set by agent-reporter.mjs, which sees node:test's events: called when a file's suite ends. */
-type Done = (passed: boolean) => void;
+type Done = (passed: boolean, cases: unknown[]) => void;
 const slot = globalThis as unknown as { __netTestFileDone?: Done };
 
 const RUN_DIR = '/run/net-test';
@@ -55,10 +56,13 @@ const nics = outer
   .map((l) => l.name)
   .filter((n) => /^eth\d+$/.test(n));
 
-/** Runs one file in a fresh network namespace; reports its start, end and status. */
-async function runFile(f: AgentFile): Promise<number> {
-  ctl(`start ${f.index}`);
-  process.stdout.write(`\x1ent:test ${f.index}\n`);
+/** Where a file runs: a fresh network namespace holding the VM's NICs, and /sys to match. */
+interface Place {
+  testNs: number;
+  back: () => void;
+}
+
+function enterPlace(): Place {
   const back = enterNewNetns();
   const testNs = nsFd();
   for (const n of nics) outer.setLink(n, { netnsFd: testNs });
@@ -74,24 +78,10 @@ async function runFile(f: AgentFile): Promise<number> {
   }
   // Per-namespace knobs init set for the first namespace.
   writeFileSync('/proc/sys/net/ipv4/ping_group_range', '0 2147483647');
-  let status: number;
-  if (f.argv) {
-    // An executable, from the main thread: the child is born in this thread's namespace.
-    const r = spawnSync(f.argv[0]!, [...f.argv.slice(1), ...f.args], { stdio: ['ignore', 'inherit', 'inherit'] });
-    // As sh reports it: 128 + the signal that ended it; 127 when it could not start.
-    status = r.status ?? (r.signal ? 128 + signals[r.signal] : 127);
-  } else {
-    process.argv = [process.argv[0]!, f.path!, ...f.args];
-    const passed = await new Promise<boolean>((resolve) => {
-      slot.__netTestFileDone = resolve;
-      describe(f.display, async () => {
-        // A query per file: `--repeat` runs one bundle several times, and a plain import of the
-        // same path would come from the module cache without running anything.
-        await import(`${pathToFileURL(f.path!).href}?nt=${f.index}`);
-      });
-    });
-    status = passed ? 0 : 1;
-  }
+  return { testNs, back };
+}
+
+function leavePlace(p: Place): void {
   // From inside the test's namespace, send the NICs home (a test may have renamed or moved
   // one: what is not there stays where the test put it).
   const inner = openRoute();
@@ -104,11 +94,56 @@ async function runFile(f: AgentFile): Promise<number> {
   }
   inner.close();
   sys.umount2('/sys', MNT_DETACH);
-  sys.close(testNs);
-  back();
+  sys.close(p.testNs);
+  p.back();
+}
+
+/** Runs one file where it is; its exit status, and a node file's cases. */
+async function execute(f: AgentFile): Promise<{ status: number; cases?: unknown[] }> {
+  if (f.argv) {
+    // An executable, from the main thread: the child is born in this thread's namespace.
+    const r = spawnSync(f.argv[0]!, [...f.argv.slice(1), ...f.args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // As sh reports it: 128 + the signal that ended it; 127 when it could not start.
+    return { status: r.status ?? (r.signal ? 128 + signals[r.signal] : 127) };
+  }
+  process.argv = [process.argv[0]!, f.path!, ...f.args];
+  const { passed, cases } = await new Promise<{ passed: boolean; cases: unknown[] }>((resolve) => {
+    slot.__netTestFileDone = (passed, cases) => resolve({ passed, cases });
+    describe(f.display, async () => {
+      // A query per file: `--repeat` runs one bundle several times, and a plain import of the
+      // same path would come from the module cache without running anything.
+      await import(`${pathToFileURL(f.path!).href}?nt=${f.index}`);
+    });
+  });
+  return { status: passed ? 0 : 1, cases };
+}
+
+/**
+ * Runs one file in a fresh network namespace (`place`, when already entered) and reports its
+ * start, end and status; with `casesFile`, its cases go to cases-<i>.json in the run directory
+ * before the end is reported (watch reads them there instead of waiting for the TAP file).
+ */
+async function runFile(f: AgentFile, o: { place?: Place; casesFile?: boolean } = {}): Promise<number> {
+  ctl(`start ${f.index}`);
+  process.stdout.write(`\x1ent:test ${f.index}\n`);
+  const place = o.place ?? enterPlace();
+  const { status, cases } = await execute(f);
+  leavePlace(place);
+  if (o.casesFile && cases) writeFileSync(`${RUN_DIR}/cases-${f.index}.json`, JSON.stringify(cases));
   writeFileSync(`${RUN_DIR}/status-${f.index}`, `${status}\n`);
   ctl(`end ${f.index} ${status}`);
   return status;
+}
+
+/**
+ * node:test sets itself up at the first test of a process (its harness, the reporters): done
+ * here while the spare waits, with a suite of no test, instead of in the user's first run.
+ */
+async function warmHarness(): Promise<void> {
+  await new Promise((resolve) => {
+    slot.__netTestFileDone = resolve;
+    describe('net-test: warm-up', () => {});
+  });
 }
 
 /**
@@ -201,12 +236,22 @@ if (process.argv[2] === '--serve') {
   const k = Number(process.argv[3]);
   freshWorld();
   restoreSysctls();
+  await warmHarness();
+  // The first file's namespace is ready before the command comes.
+  let place: Place | undefined = enterPlace();
   ctl(`idle ${k}`);
   const m = /^run (\d+)$/.exec(readCommand());
   if (m) {
     const files = JSON.parse(readFileSync(`${RUN_DIR}/watch-${m[1]}.json`, 'utf8')) as AgentFile[];
-    for (const f of files) await runFile(f);
+    for (const f of files) {
+      await runFile(f, { place, casesFile: true });
+      place = undefined;
+    }
   }
+  // Whatever the tests left running goes with the process; give the reporters a moment to
+  // write what they have, then go without node:test's end-of-process summary.
+  await new Promise((r) => setTimeout(r, 20));
+  process.exit(0);
 } else {
   const files = JSON.parse(process.argv[2] ?? '[]') as AgentFile[];
   for (const f of files) await runFile(f);

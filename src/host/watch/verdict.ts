@@ -13,8 +13,8 @@ export interface FileEvidence {
   node: boolean;
   /** Exit status, when the file finished. */
   status?: number | undefined;
-  /** A node file's TAP from the agent (one top-level suite per file, named as the file is shown). */
-  tap?: string | undefined;
+  /** A node file's cases, as the agent wrote them (cases-<i>.json). */
+  cases?: TestCase[] | undefined;
   output: string;
   durationMs?: number | undefined;
   /** It started and did not finish, and this is why. */
@@ -23,7 +23,7 @@ export interface FileEvidence {
 
 export function fileVerdict(e: FileEvidence): FileResult {
   let cases: TestCase[] = [];
-  if (e.node) cases = e.tap ? (parseTap(e.tap).find((c) => c.name === e.display)?.children ?? []) : [];
+  if (e.node) cases = e.cases ?? [];
   else if (TAP_HEADER.test(e.output)) cases = parseTap(e.output);
   const base = { display: e.display, cases, output: e.output, attempts: 1, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) };
   if (e.status !== undefined) {

@@ -18,6 +18,7 @@ import type { NetMode } from '../vm/launch.js';
 import { MAX_TAPS, planTaps, tapPrefix } from '../net/taps.js';
 import { crashText, outputExcerpt, resultLine } from '../report/terminal.js';
 import { exitCode, type FileResult } from '../results/model.js';
+import type { TestCase } from '../results/tap.js';
 import { discoverTests } from '../tests/discover.js';
 import { AGENT_REPORTER, bundleAgent, guestPath, resolveTests, stopBundler, type TestFile } from '../tests/prepare.js';
 import { SERVE_K } from '../vm/plan.js';
@@ -68,7 +69,7 @@ interface InFlight {
   n: number;
   /** Spare that took it. */
   k: number;
-  files: { index: number; entry: Entry }[];
+  files: { index: number; entry: Entry; done?: boolean }[];
 }
 
 interface Vm {
@@ -158,7 +159,6 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     ...node,
     '--enable-source-maps',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=/run/net-test/results-serve-${SERVE_K}.tap`,
     `--test-reporter=${guestPath(AGENT_REPORTER)}`, '--test-reporter-destination=/dev/null',
     guestPath(agent), '--serve', SERVE_K,
   ];
@@ -236,6 +236,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
           } else if (ev === 'end') {
             v.end.set(Number(rest.split(' ')[0]), now);
             v.running = undefined;
+            ended(v, Number(rest.split(' ')[0]));
           } else if (ev === 'reset' || ev === 'reset-failed') {
             say(pc.dim(ev === 'reset' ? `reset sysctl ${rest} (the last run changed it)` : `cannot reset sysctl ${rest}: it stays as the last run left it`));
           } else if (ev === 'served') {
@@ -279,13 +280,15 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     v.send(`run ${n}`);
   };
 
-  const evidence = (v: Vm, f: InFlight['files'][number], tap: string | undefined): FileEvidence => {
+  const evidence = (v: Vm, f: InFlight['files'][number]): FileEvidence => {
     let status: number | undefined;
+    let cases: TestCase[] | undefined;
     try {
       const t = readFileSync(join(v.runDir, `status-${f.index}`), 'utf8').trim();
       if (/^\d+$/.test(t)) status = Number(t);
+      cases = JSON.parse(readFileSync(join(v.runDir, `cases-${f.index}.json`), 'utf8')) as TestCase[];
     } catch {
-      // not finished
+      // not finished, or an executable (its cases come from its output)
     }
     const start = v.start.get(f.index);
     const end = v.end.get(f.index);
@@ -293,13 +296,14 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
       display: f.entry.test.display,
       node: f.entry.test.kind === 'node',
       status,
-      tap,
+      cases,
       output: v.output.get(f.index) ?? '',
       durationMs: start !== undefined ? (end ?? Date.now()) - start : undefined,
     };
   };
 
   const report = (f: InFlight['files'][number], r: FileResult): void => {
+    f.done = true;
     f.entry.last = r;
     if (r.verdict !== 'pass' && r.verdict !== 'skip' && o.quiet && r.output) say(resultLine(r) + '\n' + outputExcerpt(r));
     else say(resultLine(r));
@@ -309,36 +313,42 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     if (!stopping && pending.size === 0) say(pc.dim(`watching ${entries.length} file(s) and what they import; Enter: run all, q: quit`));
   };
 
-  /** A spare finished its command (its exit status): verdicts from the status files and its TAP. */
-  const served = (v: Vm, agentStatus: number): void => {
-    const run = v.inflight;
-    if (!run) return;
-    let tap: string | undefined;
-    try {
-      tap = readFileSync(join(v.runDir, `results-serve-${run.k}.tap`), 'utf8');
-    } catch {
-      tap = undefined;
-    }
+  /** A file ended (the agent wrote its status and cases first): its verdict, now. */
+  const ended = (v: Vm, index: number): void => {
+    const f = v.inflight?.files.find((x) => x.index === index);
+    if (!f) return;
+    const ev = evidence(v, f);
     const crash = v.crash.report();
-    for (const f of run.files) {
-      const ev = evidence(v, f, tap);
-      // A kernel that oopsed and went on is not to be trusted: the file it happened in is a
-      // crash, whatever its status, and the VM starts again.
-      if (crash && v.crashedIn === f.index) ev.status = undefined;
-      if (ev.status === undefined && v.start.has(f.index)) {
-        ev.stopped = crash ? { crash } : { lost: `the guest's Node exited (status ${agentStatus}) while this test ran: did it call process.exit()?` };
-      }
-      const r = fileVerdict(ev);
-      report(f, r);
+    // A kernel that oopsed and went on is not to be trusted: the file it happened in is a
+    // crash, whatever its status, and the VM starts again.
+    if (crash && v.crashedIn === index) {
+      ev.status = undefined;
+      ev.stopped = { crash };
     }
-    v.inflight = undefined;
-    stale_cleanup();
+    report(f, fileVerdict(ev));
     if (crash) {
       say(crashText(crash));
       say(pc.yellow('the kernel reported a crash: booting a fresh VM'));
       restart(v);
-      return;
     }
+  };
+
+  /** The spare that took the command exited (with this status): the command is over. */
+  const served = (v: Vm, agentStatus: number): void => {
+    const run = v.inflight;
+    if (!run) return;
+    for (const f of run.files) {
+      if (f.done) continue;
+      if (v.start.has(f.index)) {
+        const ev = evidence(v, f);
+        ev.stopped = { lost: `the guest's Node exited (status ${agentStatus}) while this test ran: did it call process.exit()?` };
+        report(f, fileVerdict(ev));
+      } else {
+        pending.add(f.entry); // the spare went before it got there: the next one runs it
+      }
+    }
+    v.inflight = undefined;
+    stale_cleanup();
     waiting();
     dispatch();
   };
@@ -355,7 +365,10 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     const run = v.inflight;
     v.inflight = undefined;
     const crash: CrashReport | undefined = outcome.crash ?? v.crash.report();
-    if (v.stopping !== 'reboot') {
+    if (v.stopping === 'reboot') {
+      // Stopped on purpose (a crash report, a new kernel): what it had not finished runs next.
+      for (const f of run?.files ?? []) if (!f.done) pending.add(f.entry);
+    } else {
       if (outcome.timing.ready === undefined) {
         failedBoots++;
         const why = outcome.timedOut?.phase === 'boot'
@@ -370,14 +383,9 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
           return;
         }
       } else if (run) {
-        let tap: string | undefined;
-        try {
-          tap = readFileSync(join(v.runDir, `results-serve-${run.k}.tap`), 'utf8');
-        } catch {
-          tap = undefined;
-        }
         for (const f of run.files) {
-          const ev = evidence(v, f, tap);
+          if (f.done) continue;
+          const ev = evidence(v, f);
           if (ev.status === undefined && v.start.has(f.index)) {
             ev.stopped = crash
               ? { crash }

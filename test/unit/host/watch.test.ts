@@ -25,8 +25,11 @@ test('plan.sh: the serve step gets the spare number init passes, every other wor
 });
 
 test('watch verdicts: status, cases, skips, and what stopped a file', () => {
-  const tap = 'TAP version 13\n# Subtest: a.test.ts\n    ok 1 - one\n    not ok 2 - two\n    1..2\nnot ok 1 - a.test.ts\n1..1\n';
-  const fail = fileVerdict({ display: 'a.test.ts', node: true, status: 1, tap, output: '' });
+  const cases = [
+    { name: 'one', status: 'pass' as const, children: [] },
+    { name: 'two', status: 'fail' as const, detail: '1 !== 2', children: [] },
+  ];
+  const fail = fileVerdict({ display: 'a.test.ts', node: true, status: 1, cases, output: '' });
   assert.equal(fail.verdict, 'fail');
   assert.deepEqual(fail.cases.map((c) => [c.name, c.status]), [['one', 'pass'], ['two', 'fail']]);
   assert.equal(fileVerdict({ display: 'x.sh', node: false, status: 4, output: 'TAP version 13\n1..0 # SKIP no\n' }).verdict, 'skip');
