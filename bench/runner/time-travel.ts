@@ -50,7 +50,8 @@ function walk(prefix: string, cs: Case[], mode: string): void {
 
 try {
   for (let r = 0; r < rounds; r++) {
-    for (const m of modes) {
+    // Alternate the order round by round, so a load trend does not favour one mode.
+    for (const m of r % 2 ? [...modes].reverse() : modes) {
       // Bare boots: the fixed cost of the option itself, with the same command-line argument.
       const b = await bareBoot(m.kernel, m.args.includes('--time-travel') ? ['time-travel'] : []);
       (boot[m.name] ??= []).push(b);

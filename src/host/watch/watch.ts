@@ -50,7 +50,7 @@ export interface WatchOptions {
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/guest/init.sh');
 /** Quiet time after a change event before re-running: an editor's save is several events. */
-const DEBOUNCE_MS = 60;
+const DEBOUNCE_MS = 30;
 /** Boots in a row that die before the guest is ready: then it is not going to work. */
 const MAX_FAILED_BOOTS = 2;
 
