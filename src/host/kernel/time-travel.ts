@@ -63,6 +63,6 @@ export function chooseTimeTravel(o: { kernel: string; want: boolean | undefined;
     return { on: true, args: [TIME_TRAVEL_ARG], why: '--time-travel' };
   }
   if (!has) return off('the kernel has no CONFIG_UML_TIME_TRAVEL_SUPPORT');
-  if (o.interactive) return off('interactive shell (--time-travel turns it on)');
-  return { on: true, args: [TIME_TRAVEL_ARG], why: 'the kernel supports it (--no-time-travel turns it off)' };
+  if (o.interactive) return off('interactive; --time-travel turns it on');
+  return { on: true, args: [TIME_TRAVEL_ARG], why: 'the kernel supports it; --no-time-travel turns it off' };
 }
