@@ -1,11 +1,14 @@
 // Turns test paths into what the guest runs: executables as they are, .ts/.js bundled with
-// esbuild into one .mjs in the run directory so the guest's Node touches one file.
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+// esbuild into one .mjs in the run directory so the guest's Node touches one file. Bundles come
+// from a cache by content when nothing that went into them changed (bundle-cache.ts); esbuild
+// is loaded only when something must be built.
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, stop, type BuildOptions, type Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { UsageError } from '../errors.js';
+import { bundleCache } from './bundle-cache.js';
 
 export interface TestFile {
   /** As the user wrote it. */
@@ -113,17 +116,54 @@ export function bundleError(e: unknown, display: string): UsageError {
   return new UsageError(`cannot bundle ${display}: ${where}${first?.text ?? String(e)}`);
 }
 
+type Esbuild = typeof import('esbuild');
+let loaded: Esbuild | undefined;
+/** esbuild's JS API, loaded on first use (it costs a CLI start that needs no bundle time). */
+export async function esbuild(): Promise<Esbuild> {
+  return (loaded ??= await import('esbuild'));
+}
+
+/** Bumped when bundleOptions or the post-processing below change what a bundle looks like. */
+const BUNDLE_FORMAT = 1;
+const ESBUILD_VERSION = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
+const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
+
+/**
+ * Makes the inline source map's sources absolute guest paths (/host/...): esbuild writes them
+ * relative to the output directory, and a cached bundle is copied to another one.
+ */
+function absoluteSources(code: string, outDir: string): string {
+  const m = INLINE_MAP.exec(code);
+  if (!m) return code;
+  const map = JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { sources?: string[] };
+  map.sources = (map.sources ?? []).map((src) => guestPath(resolve(outDir, src)));
+  return code.slice(0, m.index) + `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+}
+
 async function bundle(entry: string, display: string, outFile: string): Promise<void> {
+  const cache = bundleCache();
+  const key = JSON.stringify({ entry, format: BUNDLE_FORMAT, esbuild: ESBUILD_VERSION });
+  if (cache.get(key, outFile)) return;
+  const started = Date.now();
+  let code: string;
+  let inputs: string[];
   try {
-    await build(bundleOptions(entry, outFile));
+    const r = await (await esbuild()).build({ ...bundleOptions(entry, outFile), write: false, metafile: true, absWorkingDir: '/' });
+    code = absoluteSources(r.outputFiles[0]!.text, dirname(outFile));
+    // With absWorkingDir '/', the metafile's input paths are relative to the root.
+    inputs = Object.keys(r.metafile.inputs)
+      .filter((p) => !p.includes(':'))
+      .map((p) => resolve('/', p));
   } catch (e) {
     throw bundleError(e, display);
   }
+  writeFileSync(outFile, code);
+  cache.put(key, inputs, Buffer.from(code), started);
 }
 
 /** Ends esbuild's service process, so nothing of ours outlives the bundling step. */
 export async function stopBundler(): Promise<void> {
-  await stop();
+  await loaded?.stop();
 }
 
 export function bundleName(index: number, t: TestFile): string {

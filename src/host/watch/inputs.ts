@@ -4,8 +4,8 @@
 // the directories catches both.
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { context, type BuildContext } from 'esbuild';
-import { bundleError, bundleOptions } from '../tests/prepare.js';
+import type { BuildContext } from 'esbuild';
+import { bundleError, bundleOptions, esbuild } from '../tests/prepare.js';
 import type { UsageError } from '../errors.js';
 
 export interface Bundler {
@@ -25,7 +25,7 @@ export function bundler(entry: string, display: string, outBase: string, cwd: st
   return {
     async build() {
       try {
-        ctx ??= await context({ ...bundleOptions(entry, `${outBase}.mjs`), metafile: true, write: false, absWorkingDir: cwd });
+        ctx ??= await (await esbuild()).context({ ...bundleOptions(entry, `${outBase}.mjs`), metafile: true, write: false, absWorkingDir: cwd });
         const r = await ctx.rebuild();
         const out = r.outputFiles[0];
         if (!out) throw new Error('esbuild wrote nothing');
