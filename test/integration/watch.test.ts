@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, BUILT_KERNEL, CLI, FIXTURES, ROOT } from '../helpers/cli.js';
+import { assertNothingLeft, BUILT_KERNEL, CLI, FIXTURES, netTest, ROOT } from '../helpers/cli.js';
 
 const skip = existsSync(BUILT_KERNEL) ? false : `no built kernel at ${BUILT_KERNEL}`;
 
@@ -53,6 +53,19 @@ function startWatch(args: string[], cwd: string, tmp: string) {
 }
 
 describe('net-test watch', { skip, concurrency: 1 }, () => {
+  test('a test that does not compile: exit 2 before anything boots, nothing left behind', async () => {
+    const dir = mkdtempSync('/var/tmp/net-test-watch-');
+    try {
+      writeFileSync(join(dir, 'bad.test.ts'), "import { test } from 'node:test';\ntest('x', () => { const a: number = ; });\n");
+      const r = await netTest(['watch', '--kernel', BUILT_KERNEL, 'bad.test.ts'], { cwd: dir });
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /cannot bundle bad\.test\.ts: bad\.test\.ts:2:\d+: /);
+      assertNothingLeft(r);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('re-runs on edits in the running VM, resets state, survives a crash and a new kernel, stops cleanly', async () => {
     const dir = mkdtempSync('/var/tmp/net-test-watch-');
     const tmp = mkdtempSync('/var/tmp/net-test-itest-');
@@ -82,6 +95,15 @@ describe('net-test watch', { skip, concurrency: 1 }, () => {
       await w.until(/FAIL flip\.test\.ts/, at);
       await w.until(/watching/, at);
       assert.doesNotMatch(w.out.slice(at), /state\.test\.ts|boot\.sh/);
+      at = w.mark();
+      writeFileSync(flip, good);
+      await w.until(/PASS flip\.test\.ts/, at);
+      await w.until(/watching/, at);
+
+      // An edit that does not compile: FAIL with esbuild's message, and watch goes on.
+      at = w.mark();
+      writeFileSync(flip, good.replace('1 + 1, 2', '1 + , 2'));
+      await w.until(/FAIL flip\.test\.ts[\s\S]*cannot bundle flip\.test\.ts: .*flip\.test\.ts:\d+:\d+/, at);
       at = w.mark();
       writeFileSync(flip, good);
       await w.until(/PASS flip\.test\.ts/, at);

@@ -147,9 +147,18 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     watcher.set(entries.flatMap((e) => [...e.inputs]));
   };
   const agent = join(bundles, 'agent.mjs');
-  if (entries.some((e) => e.bundler)) await bundleAgent(agent);
-  await rebundle(entries);
-  for (const e of entries) if (e.error) throw new UsageError(e.error);
+  try {
+    if (entries.some((e) => e.bundler)) await bundleAgent(agent);
+    await rebundle(entries);
+    for (const e of entries) if (e.error) throw new UsageError(e.error);
+  } catch (e) {
+    // A test that does not compile: exit 2 before anything boots, and nothing left behind.
+    watcher.close();
+    for (const x of entries) await x.bundler?.dispose();
+    await stopBundler();
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
 
   // --- The spare's command line; SERVE_K becomes its number (init counts them).
   const node = rootfs ? ['node'] : [guestPath(process.execPath), '--disable-warning=MaxListenersExceededWarning'];
@@ -163,7 +172,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     guestPath(agent), '--serve', SERVE_K,
   ];
 
-  const stale_cleanup = () => {
+  const cleanStale = () => {
     if (vm?.inflight) return;
     for (const f of stale.splice(0)) rmSync(f, { force: true });
   };
@@ -348,7 +357,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
       }
     }
     v.inflight = undefined;
-    stale_cleanup();
+    cleanStale();
     waiting();
     dispatch();
   };
@@ -405,7 +414,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
         say(pc.red(`the VM stopped unexpectedly (UML exit ${outcome.exit.code ?? outcome.exit.signal}): booting a fresh one`));
       }
     }
-    stale_cleanup();
+    cleanStale();
     boot();
   };
 
