@@ -5,13 +5,17 @@
 // while the user edits. A crash or hang is reported as `net-test run` reports it, and the VM is
 // booted again; so it is when the kernel binary changes.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import { crashDetector, type CrashReport } from '../console/crash.js';
+import { cacheDir } from '../cache.js';
 import { Exit, UsageError, type ExitCode } from '../errors.js';
+import { memoryDir, parseMem, requireRunnable } from '../prereqs.js';
+import { createRunTemp, sweepDeadRuns } from '../run-dirs.js';
+import { buildShim, shimNeeded, XSTATE_MISMATCH_HELP } from '../vm/xstate-shim.js';
 import { locateKernel, probeKernel, type Kernel } from '../kernel/locate.js';
 import { chooseTimeTravel } from '../kernel/time-travel.js';
 import type { NetMode } from '../vm/launch.js';
@@ -96,7 +100,8 @@ interface Vm {
 export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
   if (!Number.isInteger(o.taps) || o.taps < 0 || o.taps > MAX_TAPS) throw new UsageError(`--taps must be an integer from 0 to ${MAX_TAPS}, got ${o.taps}`);
   if (!Number.isFinite(o.timeout) || o.timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got ${o.timeout}`);
-  if (!/^\d+[KMG]?$/i.test(o.mem)) throw new UsageError(`--mem must look like 512M or 2G, got ${o.mem}`);
+  const memBytes = parseMem(o.mem);
+  if (memBytes === undefined) throw new UsageError(`--mem must look like 512M or 2G, got ${o.mem}`);
   const tests = resolveTests(discoverTests(o.tests, o.cwd), o.cwd);
   let kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
   const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, false, o.cwd) : undefined;
@@ -105,7 +110,23 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
   const say = (text: string) => out.write(text + '\n');
   const color = out.isTTY === true;
 
-  const tmp = mkdtempSync(join(tmpdir(), 'net-test-'));
+  // The run's temp directory as `run` makes it: dead runs' leftovers go first, and this one
+  // goes even when the process ends without reaching `finally`.
+  sweepDeadRuns();
+  const tmp = createRunTemp();
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', removeTmp);
+  let preload: string | undefined;
+  try {
+    const shimDirs = [join(cacheDir(), 'shim'), tmp];
+    requireRunnable({ kernel, imageRoot: rootfs !== undefined, taps: o.taps, hostNet: o.hostNet, memBytes, vms: 1, shimDirs });
+    preload = shimNeeded() ? (buildShim(shimDirs) as { path: string }).path : undefined;
+  } catch (e) {
+    removeTmp();
+    process.off('exit', removeTmp);
+    throw e;
+  }
+  const memDir = memoryDir();
   const bundles = join(tmp, 'bundles');
   mkdirSync(bundles);
   const entries: Entry[] = tests.map((test, i) => ({
@@ -156,7 +177,8 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     watcher.close();
     for (const x of entries) await x.bundler?.dispose();
     await stopBundler();
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
+    process.off('exit', removeTmp);
     throw e;
   }
 
@@ -213,6 +235,8 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
         cmdline: [...tt.args, ...o.cmdline],
         runDir,
         umlDir,
+        memoryDir: memDir,
+        preload,
         rootfs,
         umid: `net-test-${process.pid}-${g}`,
         init: INIT,
@@ -364,10 +388,18 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
 
   /** The VM ended: on purpose (quit, new kernel), or not (crash, hang, lost). */
   const vmEnded = (v: Vm, outcome: VmOutcome): void => {
-    if (outcome.setupError !== undefined) {
-      say(pc.red(`net-test: ${describeSetupError(outcome.setupError)}`));
-      fatal = Exit.usage;
-      stop(Exit.usage);
+    // What a reboot cannot fix ends the watch, as `run` would end: setup, CPU, run directory.
+    const fatalWhy = outcome.setupError !== undefined
+      ? describeSetupError(outcome.setupError)
+      : outcome.xstateMismatch && outcome.timing.ready === undefined
+        ? `${kernel.path} (${kernel.release}) ${XSTATE_MISMATCH_HELP}`
+        : outcome.runDirError
+          ? `the run directory failed: ${outcome.runDirError}: free space in ${tmpdir()}`
+          : undefined;
+    if (fatalWhy) {
+      process.stderr.write(`net-test: ${fatalWhy}\n`);
+      fatal = outcome.runDirError && outcome.setupError === undefined && !outcome.xstateMismatch ? Exit.infra : Exit.usage;
+      stop(fatal);
       return;
     }
     if (v.stopping === 'quit' || stopping) return;
@@ -524,7 +556,8 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     await rebundling.catch(() => undefined);
     for (const e of entries) await e.bundler?.dispose();
     await stopBundler();
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
+    process.off('exit', removeTmp);
   }
 }
 
