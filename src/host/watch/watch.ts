@@ -5,7 +5,7 @@
 // while the user edits. A crash or hang is reported as `net-test run` reports it, and the VM is
 // booted again; so it is when the kernel binary changes.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { fstatSync, mkdirSync, readFileSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -516,8 +516,20 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
       }
     }
   };
+  // A pipe that ends means whoever drove watch is gone: stop. /dev/null or a file: keep going.
+  let driven = false;
+  try {
+    const st = fstatSync((input as NodeJS.ReadStream & { fd?: number }).fd ?? 0);
+    driven = st.isFIFO() || st.isSocket();
+  } catch {
+    // no descriptor to look at
+  }
+  const onEnd = () => {
+    if (driven) stop(undefined);
+  };
   if (raw) input.setRawMode(true);
   input.on('data', onKey);
+  input.on('end', onEnd);
   input.resume();
 
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -550,6 +562,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     unwatchFile(kernel.path, onKernel);
     watcher.close();
     input.off('data', onKey);
+    input.off('end', onEnd);
     if (raw) input.setRawMode(false);
     input.pause();
     for (const s of signals) process.off(s, onSignal);
