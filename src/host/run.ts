@@ -137,7 +137,7 @@ export async function run(o: RunOptions): Promise<number> {
   const filter = o.filter !== undefined ? new RegExp(o.filter) : undefined;
   const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, o.rw === true, o.cwd) : undefined;
   const plannedVms = Math.max(1, Math.min(o.jobs ?? availableParallelism(), tests.length * (o.repeat ?? 1)));
-  const timeTravel = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: o.shell });
+  const timeTravel = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: o.shell, hostNet: o.hostNet });
   const cmdline = [...timeTravel.args, ...o.cmdline];
 
   // Leftovers of runs that were killed (SIGKILL leaves no chance to clean up) go first.

@@ -44,11 +44,13 @@ export interface TimeTravelChoice {
 /**
  * Decides whether a run boots with time-travel: `want` true insists (a kernel without it is a
  * usage error), false turns it off, undefined means "on where the kernel supports it". A
- * `time-travel...` argument the user put on --cmdline wins and is never added twice. An
- * interactive shell defaults to real time: a guest waiting for keystrokes is idle, and an idle
- * basic-mode guest skips from timer to timer at full speed.
+ * `time-travel...` argument the user put on --cmdline wins and is never added twice. Two cases
+ * default to real time, because the guest then waits on something outside it that runs in real
+ * time, and an idle basic-mode guest skips from timer to timer at full speed (retransmissions,
+ * neighbour and TCP timeouts would all expire before the outside answers): an interactive
+ * shell (keystrokes) and --host-net (traffic from the host's namespace).
  */
-export function chooseTimeTravel(o: { kernel: string; want: boolean | undefined; cmdline: string[]; interactive: boolean }): TimeTravelChoice {
+export function chooseTimeTravel(o: { kernel: string; want: boolean | undefined; cmdline: string[]; interactive: boolean; hostNet?: boolean }): TimeTravelChoice {
   const given = o.cmdline.find((a) => a === TIME_TRAVEL_ARG || a.startsWith(`${TIME_TRAVEL_ARG}=`));
   if (given) return { on: true, args: [], why: `${given} on --cmdline` };
   const off = (why: string): TimeTravelChoice => ({ on: false, args: [], why });
@@ -64,5 +66,6 @@ export function chooseTimeTravel(o: { kernel: string; want: boolean | undefined;
   }
   if (!has) return off('the kernel has no CONFIG_UML_TIME_TRAVEL_SUPPORT');
   if (o.interactive) return off('interactive; --time-travel turns it on');
+  if (o.hostNet === true) return off('--host-net: the host side runs in real time; --time-travel turns it on');
   return { on: true, args: [TIME_TRAVEL_ARG], why: 'the kernel supports it; --no-time-travel turns it off' };
 }

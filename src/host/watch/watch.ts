@@ -208,7 +208,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     mkdirSync(umlDir);
     writeFileSync(join(runDir, 'seed'), randomBytes(512));
     nextIndex = 1;
-    const tt = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: true });
+    const tt = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: true, hostNet: o.hostNet });
     const v: Vm = {
       gen: g,
       runDir,

@@ -34,6 +34,9 @@ test('time-travel: on by default where the kernel has it, off on request, an err
   // An interactive shell waits for keystrokes: real time unless asked.
   assert.equal(chooseTimeTravel({ kernel: withTt, want: undefined, cmdline: [], interactive: true }).on, false);
   assert.equal(chooseTimeTravel({ kernel: withTt, want: true, cmdline: [], interactive: true }).on, true);
+  // --host-net: the host's side of the taps answers in real time.
+  assert.deepEqual(chooseTimeTravel({ ...base, kernel: withTt, want: undefined, hostNet: true }).on, false);
+  assert.equal(chooseTimeTravel({ ...base, kernel: withTt, want: true, hostNet: true }).on, true);
   // The user's own time-travel argument wins and is not doubled.
   assert.deepEqual(chooseTimeTravel({ kernel: without, want: undefined, cmdline: ['time-travel=inf-cpu'], interactive: false }), { on: true, args: [], why: 'time-travel=inf-cpu on --cmdline' });
 });
