@@ -14,14 +14,10 @@ import { ether, ipv6, ndOpt, neighborAdvert, neighborSolicit } from '../src/lib/
 
 const nets = useNetworks({ count: 1 });
 
-// include/uapi/linux/in6.h
-const IPV6_JOIN_ANYCAST = 27;
-const IPV6_LEAVE_ANYCAST = 28;
-
 const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
 
 function join(s: Socket<'inet6'>, addr: string, ifindex: number, leave = false): void {
-  s.setOption(K.SOL_IPV6, leave ? IPV6_LEAVE_ANYCAST : IPV6_JOIN_ANYCAST, ipv6_mreq.pack({ multiaddr: ip6ToBytes(addr), ifindex }));
+  s.setOption(K.SOL_IPV6, leave ? K.IPV6_LEAVE_ANYCAST : K.IPV6_JOIN_ANYCAST, ipv6_mreq.pack({ multiaddr: ip6ToBytes(addr), ifindex }));
 }
 
 function expand(addr: string): string[] {

@@ -9,7 +9,9 @@ import { expectPacket, inject } from '../src/lib/expect.js';
 import { sysctl } from '../src/lib/net.js';
 import type { Route } from '../src/lib/netlink/route.js';
 import { udpSocket } from '../src/lib/socket.js';
-import { build, canonicalIpv6, ether, ipv6, ndOpt, routerAdvert, routerSolicit, udp, raw, type NdOption } from '../src/lib/packet/index.js';
+import {
+  build, canonicalIpv6, ether, ipv6, ndOpt, routerAdvert, routerSolicit, udp, raw, ICMPV6_ROUTER_PREF_HIGH, ICMPV6_ROUTER_PREF_LOW, ICMPV6_ROUTER_PREF_MEDIUM, type NdOption,
+} from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 2 });
 
@@ -47,11 +49,6 @@ function settle(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
 }
 
-// include/uapi/linux/icmpv6.h router preferences as RTA_PREF carries them
-const PREF_MEDIUM = 0;
-const PREF_HIGH = 1;
-const PREF_LOW = 3;
-
 describe('router advertisements', () => {
   nets.it('an RA with a lifetime installs a default route via the router link-local, proto ra, medium preference', () => {
     const n = nets.net(1);
@@ -60,17 +57,17 @@ describe('router advertisements', () => {
     const r = mainDefault(n);
     assert.equal(r?.gateway, n.router.ll);
     assert.equal(r?.protocol, 'ra');
-    assert.equal(r?.pref, PREF_MEDIUM);
+    assert.equal(r?.pref, ICMPV6_ROUTER_PREF_MEDIUM);
   });
 
   nets.it('the router preference bits of the RA become the route preference (high, low)', () => {
     const n = nets.net(1);
-    inject(n, ra(n, { prf: PREF_HIGH }));
+    inject(n, ra(n, { prf: ICMPV6_ROUTER_PREF_HIGH }));
     settle();
-    assert.equal(mainDefault(n)?.pref, PREF_HIGH);
-    inject(n, ra(n, { prf: PREF_LOW }));
+    assert.equal(mainDefault(n)?.pref, ICMPV6_ROUTER_PREF_HIGH);
+    inject(n, ra(n, { prf: ICMPV6_ROUTER_PREF_LOW }));
     settle();
-    assert.equal(mainDefault(n)?.pref, PREF_LOW);
+    assert.equal(mainDefault(n)?.pref, ICMPV6_ROUTER_PREF_LOW);
   });
 
   nets.it('an RA with router lifetime 0 removes the default route', () => {
@@ -142,7 +139,7 @@ describe('router advertisements', () => {
       t.skip('kernel built without CONFIG_IPV6_ROUTE_INFO');
       return;
     }
-    const rio = ndOpt.routeInfo({ prefix: '2001:db8:77::', prefixLen: 48, prf: PREF_HIGH, lifetime: 300 });
+    const rio = ndOpt.routeInfo({ prefix: '2001:db8:77::', prefixLen: 48, prf: ICMPV6_ROUTER_PREF_HIGH, lifetime: 300 });
     const find = (): Route | undefined => nets.rt.routes({ family: 'inet6', table: 'main' }).find((r) => r.dst === '2001:db8:77::/48');
     inject(n, ra(n, { options: [rio] }));
     settle();
@@ -154,7 +151,7 @@ describe('router advertisements', () => {
     assert.equal(r?.gateway, n.router.ll);
     assert.equal(r?.oif, n.ifindex);
     assert.equal(r?.protocol, 'ra');
-    assert.equal(r?.pref, PREF_HIGH);
+    assert.equal(r?.pref, ICMPV6_ROUTER_PREF_HIGH);
     // Lifetime 0 withdraws it.
     inject(n, ra(n, { options: [{ ...rio, lifetime: 0 } as NdOption] }));
     settle();

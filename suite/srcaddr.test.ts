@@ -8,7 +8,7 @@ import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { existsSync } from 'node:fs';
 import { udpSocket } from '../src/lib/socket.js';
 import { isSysError } from '../src/lib/sys/index.js';
-import { ether, ipv6, ndOpt, neighborAdvert, neighborSolicit, type Layer } from '../src/lib/packet/index.js';
+import { ether, ipv6, ndOpt, neighborAdvert, neighborSolicit, ND_OPT_NONCE, type Layer } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
 const RETRANS_MS = 200;
@@ -37,8 +37,6 @@ function solicitedNode(addr: string): { group: string; mac: string } {
   const low = expand(addr).slice(-2).join('');
   return { group: `ff02::1:ff${low.slice(2, 4)}:${low.slice(4, 8)}`, mac: `33:33:ff:${low.slice(2, 4)}:${low.slice(4, 6)}:${low.slice(6, 8)}` };
 }
-
-const ND_OPT_NONCE = 14; // RFC 7527 enhanced DAD (include/net/ndisc.h)
 
 function dadNsLayers(n: Network, addr: string, nonce: boolean): Layer[] {
   const snm = solicitedNode(addr);

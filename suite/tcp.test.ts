@@ -249,14 +249,12 @@ describe('resets and cookies', () => {
 });
 
 describe('TCP Fast Open (server side)', () => {
-  const TCP_FASTOPEN = 23; // include/uapi/linux/tcp.h: enable on a listener, value = queue length
-
   function tfoListener(n: Network, port: number): Socket<'inet'> {
     nets.sysctl('net.ipv4.tcp_fastopen', 3); // client and server
     const l = tcpSocket(4);
     l.setMark(n.mark);
     l.bind(`${n.addr4}:${port}`);
-    l.setOption(K.SOL_TCP, TCP_FASTOPEN, 5);
+    l.setOption(K.SOL_TCP, K.TCP_FASTOPEN, 5); // on a listener: the queue length of pending TFO requests
     l.listen();
     return l;
   }

@@ -16,13 +16,6 @@ import { diff, ipv4, layer, raw, summary, tcp, type Layer, type TcpOption } from
 
 const nets = useNetworks({ count: 1 });
 
-/** include/linux/socket.h (not uapi, but ABI): sendto() flag that connects with Fast Open. */
-const MSG_FASTOPEN = 0x20000000;
-/** include/uapi/linux/tcp.h: defer the SYN to the first write when a cookie is cached. */
-const TCP_FASTOPEN_CONNECT = 30;
-/** net.ipv4.tcp_fastopen bits (include/net/tcp.h TFO_CLIENT_ENABLE, TFO_SERVER_ENABLE). */
-const TFO_CLIENT_ENABLE = 1;
-
 const SERVER_PORT = 443;
 const COOKIE = Buffer.from('c00c1e5a1e5ac00c', 'hex');
 const SERVER_MSS = 1400;
@@ -30,7 +23,7 @@ const SERVER_MSS = 1400;
 before(() => {
   nets.sysctl('net.ipv4.tcp_timestamps', 0);
   nets.sysctl('net.ipv4.tcp_rmem', '4096\t131072\t6291456');
-  nets.sysctl('net.ipv4.tcp_fastopen', TFO_CLIENT_ENABLE);
+  nets.sysctl('net.ipv4.tcp_fastopen', K.TFO_CLIENT_ENABLE);
   // Never switch active Fast Open off for "middlebox" symptoms (tcp_fastopen_active_disable).
   nets.sysctl('net.ipv4.tcp_fastopen_blackhole_timeout_sec', 0);
 });
@@ -91,7 +84,7 @@ function resetFromWire(n: Network, port: number, seq: number): void {
 function learnCookie(n: Network, port: number): void {
   const s = client(n, port);
   try {
-    assert.throws(() => s.sendTo(Buffer.from('first'), { address: REMOTE4, port: SERVER_PORT }, MSG_FASTOPEN), isErr('EINPROGRESS'));
+    assert.throws(() => s.sendTo(Buffer.from('first'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), isErr('EINPROGRESS'));
     const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(new Uint8Array(0)) })], { ignore: IGNORE });
     const iss = layer(syn, 'tcp')!.seq;
     inject(n, [inward(n), tcp({
@@ -111,11 +104,11 @@ describe('TCP Fast Open (client side)', () => {
     nets.sysctl('net.ipv4.tcp_fastopen', 0);
     const s = client(n, 41000);
     try {
-      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE4, port: SERVER_PORT }, MSG_FASTOPEN), isErr('EOPNOTSUPP'));
+      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), isErr('EOPNOTSUPP'));
       expectNone(n, { timeoutMs: 200 });
     } finally {
       s.close();
-      nets.sysctl('net.ipv4.tcp_fastopen', TFO_CLIENT_ENABLE);
+      nets.sysctl('net.ipv4.tcp_fastopen', K.TFO_CLIENT_ENABLE);
     }
   });
 
@@ -137,7 +130,7 @@ describe('TCP Fast Open (client side)', () => {
     const s = client(n, port);
     try {
       // With data in the SYN a non-blocking sendto returns the bytes it queued, not EINPROGRESS.
-      assert.equal(s.sendTo(Buffer.from('hello'), { address: REMOTE4, port: SERVER_PORT }, MSG_FASTOPEN), 5);
+      assert.equal(s.sendTo(Buffer.from('hello'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), 5);
       const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(COOKIE) }), raw('hello')], { ignore: IGNORE });
       const iss = layer(syn, 'tcp')!.seq;
       inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9000, ack: iss + 6, flags: 'SA', window: 65535, options: [{ kind: 'mss', value: SERVER_MSS }] })]);
@@ -158,7 +151,7 @@ describe('TCP Fast Open (client side)', () => {
     const port = 41005;
     const s = client(n, port);
     try {
-      assert.equal(s.sendTo(Buffer.from('again'), { address: REMOTE4, port: SERVER_PORT }, MSG_FASTOPEN), 5);
+      assert.equal(s.sendTo(Buffer.from('again'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), 5);
       const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(COOKIE) }), raw('again')], { ignore: IGNORE });
       const iss = layer(syn, 'tcp')!.seq;
       inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9000, ack: iss + 1, flags: 'SA', window: 65535, options: [{ kind: 'mss', value: SERVER_MSS }] })]);
@@ -183,7 +176,7 @@ describe('TCP Fast Open (client side)', () => {
     const port = 41007;
     const s = client(n, port);
     try {
-      s.setOption(K.SOL_TCP, TCP_FASTOPEN_CONNECT, 1);
+      s.setOption(K.SOL_TCP, K.TCP_FASTOPEN_CONNECT, 1);
       s.connect({ address: REMOTE4, port: SERVER_PORT }); // no EINPROGRESS: the connect is deferred
       expectNone(n, { timeoutMs: 200 });
       assert.equal(s.send(Buffer.from('late')), 4);
@@ -203,7 +196,7 @@ describe('TCP Fast Open (client side)', () => {
     const port = 41008;
     const s = client(n, port);
     try {
-      s.setOption(K.SOL_TCP, TCP_FASTOPEN_CONNECT, 1);
+      s.setOption(K.SOL_TCP, K.TCP_FASTOPEN_CONNECT, 1);
       assert.throws(() => s.connect({ address: REMOTE4, port: SERVER_PORT }), isErr('EINPROGRESS'));
       const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(new Uint8Array(0)) })], { ignore: IGNORE });
       // Refused: the kernel answers nothing to a RST-ACK in SYN_SENT.

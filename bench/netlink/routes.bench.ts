@@ -5,7 +5,7 @@
 // Prints one JSON line per measurement and a summary table (medians of ROUNDS runs).
 import { execFileSync } from 'node:child_process';
 import { openRoute } from '../../src/lib/netlink/route.js';
-import { RTM } from '../../src/lib/netlink/uapi/rtnetlink.js';
+import { RTM } from '../../src/lib/include/uapi/linux/rtnetlink.js';
 import { encodeRouteDump } from '../../src/lib/netlink/rt-route.js';
 
 const N = Number(process.env.ROUTES ?? 10000);

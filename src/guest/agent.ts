@@ -40,11 +40,6 @@ const RUN_DIR = '/run/net-test';
 const { signals } = constants;
 const control = openSync('/dev/ttyS1', 'w');
 const ctl = (line: string) => writeSync(control, `nt:${line}\n`);
-// include/uapi/linux/mount.h; include/linux/fs.h
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-const MNT_DETACH = 2;
 const nsFd = () => sys.open('/proc/thread-self/ns/net', sys.K.O_RDONLY | sys.K.O_CLOEXEC);
 
 // The VM's NICs (eth0.. on the host's taps) follow each file into its namespace and come back
@@ -68,7 +63,7 @@ function enterPlace(): Place {
   for (const n of nics) outer.setLink(n, { netnsFd: testNs });
   // sysfs shows the namespace of whoever mounted it: a fresh one on top of /sys makes
   // /sys/class/net match this file's namespace (removed again after the file).
-  sys.mount('sysfs', '/sys', 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  sys.mount('sysfs', '/sys', 'sysfs', sys.K.MS_NOSUID | sys.K.MS_NODEV | sys.K.MS_NOEXEC);
   for (const [fs, dir] of [['cgroup2', '/sys/fs/cgroup'], ['bpf', '/sys/fs/bpf']] as const) {
     try {
       if (existsSync(dir)) sys.mount(fs, dir, fs);
@@ -93,7 +88,7 @@ function leavePlace(p: Place): void {
     }
   }
   inner.close();
-  sys.umount2('/sys', MNT_DETACH);
+  sys.umount2('/sys', sys.K.MNT_DETACH);
   sys.close(p.testNs);
   p.back();
 }
@@ -153,9 +148,9 @@ async function warmHarness(): Promise<void> {
 function freshWorld(): void {
   const base = '/run/.nt-serve';
   mkdirSync(base, { recursive: true });
-  sys.mount('tmpfs', base, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=0700');
-  sys.mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777');
-  if (existsSync('/dev/shm')) sys.mount('tmpfs', '/dev/shm', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777');
+  sys.mount('tmpfs', base, 'tmpfs', sys.K.MS_NOSUID | sys.K.MS_NODEV, 'mode=0700');
+  sys.mount('tmpfs', '/tmp', 'tmpfs', sys.K.MS_NOSUID | sys.K.MS_NODEV, 'mode=1777');
+  if (existsSync('/dev/shm')) sys.mount('tmpfs', '/dev/shm', 'tmpfs', sys.K.MS_NOSUID | sys.K.MS_NODEV, 'mode=1777');
   for (const dir of ['etc', 'var', 'root']) {
     mkdirSync(`${base}/${dir}/u`, { recursive: true });
     mkdirSync(`${base}/${dir}/w`);

@@ -3,26 +3,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import * as sys from './sys/calls.js';
-import {
-  AF_INET,
-  CLONE_NEWNET,
-  IFF_UP,
-  O_CLOEXEC,
-  O_RDONLY,
-  SIOCGIFFLAGS,
-  SIOCGIFHWADDR,
-  SIOCGIFMTU,
-  SIOCGIFNAME,
-  SIOCSIFADDR,
-  SIOCSIFFLAGS,
-  SIOCSIFNETMASK,
-  AF_INET6,
-  SIOCSIFHWADDR,
-  SIOCSIFMTU,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-  ARPHRD_ETHER,
-} from './sys/constants.js';
+import { SOCK_CLOEXEC, SOCK_DGRAM } from './include/linux/net.js';
+import { AF_INET, AF_INET6 } from './include/linux/socket.js';
+import { O_CLOEXEC, O_RDONLY } from './include/uapi/asm-generic/fcntl.js';
+import { IFF_UP } from './include/uapi/linux/if.js';
+import { ARPHRD_ETHER } from './include/uapi/linux/if_arp.js';
+import { CLONE_NEWNET } from './include/uapi/linux/sched.js';
+import { SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFMTU, SIOCGIFNAME, SIOCSIFADDR, SIOCSIFFLAGS, SIOCSIFHWADDR, SIOCSIFMTU, SIOCSIFNETMASK } from './include/uapi/linux/sockios.js';
 import { ifreq_addr, ifreq_flags, ifreq_hwaddr, ifreq_int, in6_ifreq } from './uapi.js';
 import { bytesToIp4, bytesToIp6, formatMac, ip4ToBytes, ip6ToBytes, isIp4, parseMac } from './socket/address.js';
 

@@ -9,43 +9,14 @@
 import * as sys from './sys/calls.js';
 import { SysError, isSysError } from './sys/error.js';
 import { errnoNumber } from './sys/errno.js';
-import {
-  AF_INET,
-  AF_INET6,
-  AF_NETLINK,
-  AF_PACKET,
-  F_GETFL,
-  F_SETFL,
-  IP_UNICAST_IF,
-  IPPROTO_ICMP,
-  IPPROTO_ICMPV6,
-  IPV6_UNICAST_IF,
-  MSG_DONTWAIT,
-  MSG_ERRQUEUE,
-  O_NONBLOCK,
-  POLLERR,
-  POLLIN,
-  SHUT_RD,
-  SHUT_RDWR,
-  SHUT_WR,
-  SO_BINDTODEVICE,
-  SO_COOKIE,
-  SO_ERROR,
-  SO_MARK,
-  SO_RCVTIMEO,
-  SO_SNDTIMEO,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-  SOCK_NONBLOCK,
-  SOCK_RAW,
-  SOCK_SEQPACKET,
-  SOCK_STREAM,
-  SOL_IP,
-  SOL_IPV6,
-  SOL_SOCKET,
-  SOL_TCP,
-  TCP_INFO,
-} from './sys/constants.js';
+import { SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM } from './include/linux/net.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, MSG_DONTWAIT, MSG_ERRQUEUE, SOL_IP, SOL_IPV6, SOL_TCP } from './include/linux/socket.js';
+import { F_GETFL, F_SETFL, O_NONBLOCK } from './include/uapi/asm-generic/fcntl.js';
+import { POLLERR, POLLIN } from './include/uapi/asm-generic/poll.js';
+import { SOL_SOCKET, SO_BINDTODEVICE, SO_COOKIE, SO_ERROR, SO_MARK, SO_RCVTIMEO, SO_SNDTIMEO } from './include/uapi/asm-generic/socket.js';
+import { IPPROTO_ICMP, IP_UNICAST_IF } from './include/uapi/linux/in.js';
+import { IPPROTO_ICMPV6, IPV6_UNICAST_IF } from './include/uapi/linux/in6.js';
+import { TCP_INFO } from './include/uapi/linux/tcp.js';
 import { tcp_info, timeval } from './uapi.js';
 import type { StructValue } from './struct.js';
 import {

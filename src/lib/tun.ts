@@ -2,7 +2,10 @@
 // are read here; frames written here are received by the kernel as if they came off the wire.
 import * as sys from './sys/calls.js';
 import { isSysError } from './sys/error.js';
-import { IFF_NO_PI, IFF_TAP, IFF_TUN, IFF_UP, O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLIN, TUNSETIFF } from './sys/constants.js';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from './include/uapi/asm-generic/fcntl.js';
+import { POLLIN } from './include/uapi/asm-generic/poll.js';
+import { IFF_UP } from './include/uapi/linux/if.js';
+import { IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF } from './include/uapi/linux/if_tun.js';
 import { ifreq_flags } from './uapi.js';
 import { interfaceIndex, linkFlags, linkMac, setLinkMac, setLinkMtu, setLinkUp } from './net.js';
 

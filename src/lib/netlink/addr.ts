@@ -1,14 +1,14 @@
 // Address text <-> bytes for netlink payloads: IPv4/IPv6 (canonical RFC 5952 text, as iproute2
 // prints it), prefixes and MAC addresses. Pure; no sockets.
 import { isIPv4, isIPv6 } from 'node:net';
-import { AF } from './uapi/manual.js';
+import { AF_INET, AF_INET6 } from '../include/linux/socket.js';
 
-export type Family = typeof AF.INET | typeof AF.INET6;
+export type Family = typeof AF_INET | typeof AF_INET6;
 
 export function familyOf(addr: string): Family {
   const a = addr.split('/')[0] ?? '';
-  if (isIPv4(a)) return AF.INET;
-  if (isIPv6(a)) return AF.INET6;
+  if (isIPv4(a)) return AF_INET;
+  if (isIPv6(a)) return AF_INET6;
   throw new RangeError(`not an IP address: '${addr}'`);
 }
 
@@ -34,8 +34,8 @@ export function ipToBytes(addr: string): Buffer {
 }
 
 export function bytesToIp(b: Buffer, family?: number): string {
-  const fam = family ?? (b.length === 4 ? AF.INET : AF.INET6);
-  if (fam === AF.INET) return [...b.subarray(0, 4)].join('.');
+  const fam = family ?? (b.length === 4 ? AF_INET : AF_INET6);
+  if (fam === AF_INET) return [...b.subarray(0, 4)].join('.');
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.

@@ -3,10 +3,10 @@
 // Encoders return complete padded attributes, so a message body is just their concatenation.
 import { bytesToIp, ipToBytes } from './addr.js';
 
-export const NLA_F_NESTED = 1 << 15;
-export const NLA_F_NET_BYTEORDER = 1 << 14;
+import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from '../include/uapi/linux/netlink.js';
+
+export { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN };
 const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
-export const NLA_HDRLEN = 4;
 
 export const align4 = (n: number): number => (n + 3) & ~3;
 

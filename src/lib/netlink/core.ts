@@ -1,16 +1,17 @@
 // Netlink request/response machinery shared by every family: sequence numbers, requests with
 // ACK, dumps to NLMSG_DONE, errors with extended ack, multicast subscription and waiting for
 // notifications. Synchronous: every call returns when the kernel has answered.
+import { errnoNumber } from '../sys/errno.js';
 import { SysError } from '../sys/error.js';
 import { NetlinkError } from './error.js';
 import { encodeMessage, parseAck, parseMessages, type NlMessage } from './message.js';
 import { openTransport, type Transport, type TransportOptions } from './transport.js';
-import { NETLINK_OPT, NLM_F, NLMSG } from './uapi/manual.js';
+import { NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NLMSG, NLM_F } from '../include/uapi/linux/netlink.js';
 
 export * from './attr.js';
 export * from './message.js';
 export * from './error.js';
-export { nameOf, flagNames, valueOf, flagsValue } from './names.js';
+export { nameOf, flagNames, valueOf, flagsValue } from '../names.js';
 export type { Transport } from './transport.js';
 
 export interface NetlinkOptions extends TransportOptions {
@@ -58,7 +59,6 @@ export interface Netlink {
   close(): void;
 }
 
-const ETIMEDOUT = 110;
 
 export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlink {
   const t = opts.transport ?? openTransport(protocol, opts);
@@ -70,18 +70,18 @@ export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlin
 
   try {
     // Extended ACK text and capped ACKs (the request is not echoed back) are always wanted.
-    t.setOption(NETLINK_OPT.EXT_ACK, 1);
-    t.setOption(NETLINK_OPT.CAP_ACK, 1);
+    t.setOption(NETLINK_EXT_ACK, 1);
+    t.setOption(NETLINK_CAP_ACK, 1);
     if (opts.strict ?? true) {
       try {
-        t.setOption(NETLINK_OPT.GET_STRICT_CHK, 1);
+        t.setOption(NETLINK_GET_STRICT_CHK, 1);
         strict = true;
       } catch (e) {
         // Kernels before 4.20 lack the option; requests still work, unfiltered.
         if (!(e instanceof SysError && e.code === 'ENOPROTOOPT')) throw e;
       }
     }
-    for (const g of opts.groups ?? []) t.setOption(NETLINK_OPT.ADD_MEMBERSHIP, g);
+    for (const g of opts.groups ?? []) t.setOption(NETLINK_ADD_MEMBERSHIP, g);
   } catch (e) {
     t.close();
     throw e;
@@ -100,7 +100,7 @@ export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlin
     for (;;) {
       const left = deadline - Date.now();
       const dgram = left > 0 ? t.recv(left) : null;
-      if (dgram === null) throw new SysError(`${typeName(type)} (no answer within ${timeoutMs} ms)`, ETIMEDOUT);
+      if (dgram === null) throw new SysError(`${typeName(type)} (no answer within ${timeoutMs} ms)`, errnoNumber('ETIMEDOUT'));
       for (const m of parseMessages(dgram)) {
         if (m.seq !== mySeq || m.pid !== t.portId) {
           if (m.seq === 0) pending.push(m);
@@ -111,7 +111,7 @@ export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlin
           if (ack.errno !== 0) throw new NetlinkError(typeName(type), ack);
           return out;
         }
-        if (m.type === NLMSG.OVERRUN) throw new SysError(typeName(type), 105 /* ENOBUFS */);
+        if (m.type === NLMSG.OVERRUN) throw new SysError(typeName(type), errnoNumber('ENOBUFS'));
         out.push(m);
         if (isLast(m)) return out;
       }
@@ -160,8 +160,8 @@ export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlin
       }
     },
     send,
-    subscribe: (g) => t.setOption(NETLINK_OPT.ADD_MEMBERSHIP, g),
-    unsubscribe: (g) => t.setOption(NETLINK_OPT.DROP_MEMBERSHIP, g),
+    subscribe: (g) => t.setOption(NETLINK_ADD_MEMBERSHIP, g),
+    unsubscribe: (g) => t.setOption(NETLINK_DROP_MEMBERSHIP, g),
     waitFor(pred, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -172,7 +172,7 @@ export function openNetlink(protocol: number, opts: NetlinkOptions = {}): Netlin
         }
         const left = deadline - Date.now();
         const dgram = left > 0 ? t.recv(left) : null;
-        if (dgram === null) throw new SysError(`waiting for a netlink notification (${timeoutMs} ms)`, ETIMEDOUT);
+        if (dgram === null) throw new SysError(`waiting for a netlink notification (${timeoutMs} ms)`, errnoNumber('ETIMEDOUT'));
         pending.push(...parseMessages(dgram));
       }
     },

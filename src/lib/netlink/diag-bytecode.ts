@@ -5,8 +5,8 @@
 // Program semantics: each op has `yes`/`no` byte offsets. Execution accepts when it reaches
 // exactly the end of the program and rejects when it jumps past it (to end + 4).
 import { ipToBytes, parsePrefix } from './addr.js';
-import { INET_DIAG_BC } from './uapi/inet_diag.js';
-import { AF } from './uapi/manual.js';
+import { INET_DIAG_BC } from '../include/uapi/linux/inet_diag.js';
+import { AF_INET, AF_INET6, AF_UNSPEC } from '../include/linux/socket.js';
 
 export type DiagFilter =
   | { op: 'sport' | 'dport'; cmp: 'ge' | 'le' | 'eq'; port: number }
@@ -70,7 +70,7 @@ function leaf(f: Exclude<DiagFilter, { op: 'and' | 'or' | 'not' }>): Buffer {
       const any = f.prefix === 'any';
       const p = any ? undefined : parsePrefix(f.prefix);
       const cond = Buffer.alloc(8 + (p?.bytes.length ?? 0));
-      cond.writeUInt8(p?.family ?? AF.UNSPEC, 0);
+      cond.writeUInt8(p?.family ?? AF_UNSPEC, 0);
       cond.writeUInt8(p?.len ?? 0, 1);
       cond.writeInt32LE(f.port ?? -1, 4);
       p?.bytes.copy(cond, 8);
@@ -145,8 +145,8 @@ export function validateBytecode(bc: Buffer): string | null {
     if (code === INET_DIAG_BC.S_COND || code === INET_DIAG_BC.D_COND) {
       const fam = bc.readUInt8(off + 4);
       const plen = bc.readUInt8(off + 5);
-      const alen = fam === AF.INET ? 4 : fam === AF.INET6 ? 16 : 0;
-      if (fam !== AF.UNSPEC && alen === 0) return `op at ${off}: bad family ${fam}`;
+      const alen = fam === AF_INET ? 4 : fam === AF_INET6 ? 16 : 0;
+      if (fam !== AF_UNSPEC && alen === 0) return `op at ${off}: bad family ${fam}`;
       if (yes < 12 + alen || plen > alen * 8) return `op at ${off}: bad host condition`;
     }
     if (code !== INET_DIAG_BC.NOP) {
@@ -173,9 +173,9 @@ export interface DiagSocketView {
 function prefixMatch(addr: string, cond: Buffer, off: number): boolean {
   const fam = cond.readUInt8(off);
   const plen = cond.readUInt8(off + 1);
-  if (fam === AF.UNSPEC || plen === 0) return true;
+  if (fam === AF_UNSPEC || plen === 0) return true;
   const a = ipToBytes(addr);
-  if (a.length !== (fam === AF.INET ? 4 : 16)) return false;
+  if (a.length !== (fam === AF_INET ? 4 : 16)) return false;
   for (let bit = 0; bit < plen; bit++) {
     const m = 0x80 >> (bit & 7);
     if ((a[bit >> 3]! & m) !== (cond[off + 8 + (bit >> 3)]! & m)) return false;

@@ -5,15 +5,15 @@ import { attrs, attrSet, nla, parseAttrs, type AttrBuf, type AttrSet } from './a
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import { struct } from './layout.js';
 import type { NlMessage } from './message.js';
-import { nameOf } from './names.js';
-import { CTRL_ATTR, CTRL_ATTR_MCAST_GRP, CTRL_ATTR_OP, CTRL_CMD } from './uapi/genetlink.js';
-import { AF, NETLINK } from './uapi/manual.js';
-import { TCP_METRIC, TCP_METRICS_ATTR, TCP_METRICS_CMD } from './uapi/tcp_metrics.js';
+import { nameOf } from '../names.js';
+import { CTRL_ATTR, CTRL_ATTR_MCAST_GRP, CTRL_ATTR_OP, CTRL_CMD, GENL_ID_CTRL } from '../include/uapi/linux/genetlink.js';
+import { AF_INET, AF_INET6 } from '../include/linux/socket.js';
+import { NETLINK_GENERIC } from '../include/uapi/linux/netlink.js';
+import { TCP_METRIC, TCP_METRICS_ATTR, TCP_METRICS_CMD } from '../include/uapi/linux/tcp_metrics.js';
 
 /** struct genlmsghdr */
 export const genlmsghdr = struct({ cmd: 'u8', version: 'u8', reserved: 'u16' });
-/** GENL_ID_CTRL: nlctrl's fixed family id. */
-export const GENL_ID_CTRL = 0x10;
+export { GENL_ID_CTRL };
 
 export interface GenlFamily {
   id: number;
@@ -81,7 +81,7 @@ export interface Genl {
 }
 
 export function openGenl(opts: Omit<NetlinkOptions, 'typeName'> = {}): Genl {
-  const nl = openNetlink(NETLINK.GENERIC, { strict: false, ...opts, typeName: (t) => (t === GENL_ID_CTRL ? 'nlctrl' : `genl family ${t}`) });
+  const nl = openNetlink(NETLINK_GENERIC, { strict: false, ...opts, typeName: (t) => (t === GENL_ID_CTRL ? 'nlctrl' : `genl family ${t}`) });
   return {
     nl,
     family: (name) => decodeFamily(nl.get(GENL_ID_CTRL, encodeGenl(CTRL_CMD.GETFAMILY, 1, [nla.str(CTRL_ATTR.FAMILY_NAME, name)]))),
@@ -120,12 +120,12 @@ export interface TcpMetricsEntry {
 function decodeTcpMetrics(g: GenlMessage): TcpMetricsEntry {
   const a = g.attrs;
   const v4 = a.get(TCP_METRICS_ATTR.ADDR_IPV4);
-  const addr = v4 ? bytesToIp(v4, AF.INET) : bytesToIp(a.get(TCP_METRICS_ATTR.ADDR_IPV6) ?? Buffer.alloc(16), AF.INET6);
+  const addr = v4 ? bytesToIp(v4, AF_INET) : bytesToIp(a.get(TCP_METRICS_ATTR.ADDR_IPV6) ?? Buffer.alloc(16), AF_INET6);
   const e: TcpMetricsEntry = { addr, vals: {} };
   const s4 = a.get(TCP_METRICS_ATTR.SADDR_IPV4);
   const s6 = a.get(TCP_METRICS_ATTR.SADDR_IPV6);
-  if (s4) e.saddr = bytesToIp(s4, AF.INET);
-  else if (s6) e.saddr = bytesToIp(s6, AF.INET6);
+  if (s4) e.saddr = bytesToIp(s4, AF_INET);
+  else if (s6) e.saddr = bytesToIp(s6, AF_INET6);
   const age = a.u64(TCP_METRICS_ATTR.AGE);
   if (age !== undefined) e.age = age;
   const ts = a.u32(TCP_METRICS_ATTR.TW_TSVAL);
@@ -147,7 +147,7 @@ function decodeTcpMetrics(g: GenlMessage): TcpMetricsEntry {
 }
 
 function addrAttrs(addr?: string, saddr?: string): AttrBuf[] {
-  const v4 = (x: string): boolean => familyOf(x) === AF.INET;
+  const v4 = (x: string): boolean => familyOf(x) === AF_INET;
   return [
     addr !== undefined && nla.bytes(v4(addr) ? TCP_METRICS_ATTR.ADDR_IPV4 : TCP_METRICS_ATTR.ADDR_IPV6, ipToBytes(addr)),
     saddr !== undefined && nla.bytes(v4(saddr) ? TCP_METRICS_ATTR.SADDR_IPV4 : TCP_METRICS_ATTR.SADDR_IPV6, ipToBytes(saddr)),

@@ -2,10 +2,9 @@
 // 4-byte alignment between messages; NLMSG_ERROR payloads with extended-ack TLVs.
 import { errnoName } from '../sys/errno.js';
 import { align4, attrSet } from './attr.js';
-import { NLM_F, NLMSG } from './uapi/manual.js';
-import { NLMSGERR_ATTR } from './uapi/netlink.js';
+import { NLMSG, NLMSGERR_ATTR, NLMSG_HDRLEN, NLM_F } from '../include/uapi/linux/netlink.js';
 
-export const NLMSG_HDRLEN = 16;
+export { NLMSG_HDRLEN };
 
 export interface NlHeader {
   type: number;

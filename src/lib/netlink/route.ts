@@ -2,16 +2,16 @@
 // one synchronous call per kernel operation. Devices may be named or given by index.
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import type { NlMessage } from './message.js';
-import { nameOf } from './names.js';
+import { nameOf } from '../names.js';
 import { decodeAddress, encodeAddress, encodeAddressDelete, encodeAddressDump, type Address, type AddressSpec } from './rt-addr.js';
 import { decodeLink, encodeLinkChange, encodeLinkCreate, encodeLinkGet, type Link, type LinkChange, type LinkSpec } from './rt-link.js';
 import { decodeNeighbour, encodeNeighbour, encodeNeighbourDelete, encodeNeighbourDump, type Neighbour, type NeighbourSpec } from './rt-neigh.js';
 import { decodeRoute, encodeRoute, encodeRouteDump, encodeRouteQuery, type Route, type RouteQuery, type RouteSpec } from './rt-route.js';
 import { decodeRule, encodeRule, encodeRuleDump, type Rule, type RuleSpec } from './rt-rule.js';
 import { decodeStats64, ifStatsMsg, tableValue, type FamilyName, type LinkStats, type TableId } from './rt-structs.js';
-import { IFLA_STATS } from './uapi/if_link.js';
-import { NETLINK, NLM_F } from './uapi/manual.js';
-import { RTM } from './uapi/rtnetlink.js';
+import { IFLA_STATS } from '../include/uapi/linux/if_link.js';
+import { NETLINK_ROUTE, NLM_F } from '../include/uapi/linux/netlink.js';
+import { RTM } from '../include/uapi/linux/rtnetlink.js';
 import { attrSet } from './attr.js';
 
 export * from './rt-addr.js';
@@ -20,7 +20,7 @@ export * from './rt-neigh.js';
 export * from './rt-route.js';
 export * from './rt-rule.js';
 export { tableName, familyName, type FamilyName, type LinkStats, type TableId } from './rt-structs.js';
-export { RTNLGRP, RTM } from './uapi/rtnetlink.js';
+export { RTNLGRP, RTM } from '../include/uapi/linux/rtnetlink.js';
 
 export type Dev = string | number;
 type Named<T> = Omit<T, 'index' | 'oif' | 'iif'> & { dev: Dev };
@@ -115,7 +115,7 @@ function createFlags(o: AddOptions = {}): number {
 }
 
 export function openRoute(opts: Omit<NetlinkOptions, 'typeName'> = {}): Rtnl {
-  const nl = openNetlink(NETLINK.ROUTE, { ...opts, typeName: rtmName });
+  const nl = openNetlink(NETLINK_ROUTE, { ...opts, typeName: rtmName });
 
   function index(dev: Dev): number {
     if (typeof dev === 'number') return dev;

@@ -2,11 +2,11 @@
 import { bytesToIp, ipToBytes, parsePrefix } from './addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, flagsValue, nameOf, valueOf } from './names.js';
+import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
 import { familyName, familyValue, ifaCacheinfo, ifaddrmsg, type FamilyName } from './rt-structs.js';
-import { IFA, IFA_F } from './uapi/if_addr.js';
-import { AF } from './uapi/manual.js';
-import { RT_SCOPE } from './uapi/rtnetlink.js';
+import { IFA, IFA_F } from '../include/uapi/linux/if_addr.js';
+import { AF_INET, AF_INET6 } from '../include/linux/socket.js';
+import { RT_SCOPE } from '../include/uapi/linux/rtnetlink.js';
 
 export interface Address {
   family: FamilyName;
@@ -97,7 +97,7 @@ export function decodeAddress(m: NlMessage): Address {
   const a = attrSet(m.payload, ifaddrmsg.size);
   const local = a.get(IFA.LOCAL);
   const addrAttr = a.get(IFA.ADDRESS);
-  const mine = local ?? addrAttr ?? Buffer.alloc(h.family === AF.INET ? 4 : 16);
+  const mine = local ?? addrAttr ?? Buffer.alloc(h.family === AF_INET ? 4 : 16);
   const address = bytesToIp(mine, h.family);
   const flags = a.u32(IFA.FLAGS) ?? h.flags;
   const out: Address = {
@@ -107,7 +107,7 @@ export function decodeAddress(m: NlMessage): Address {
     prefixlen: h.prefixlen,
     prefix: `${address}/${h.prefixlen}`,
     // SECONDARY and TEMPORARY share a bit: name it by family, as iproute2 does.
-    flags: flagNames(IFA_F, flags).map((f) => (f === 'SECONDARY' && h.family === AF.INET6 ? 'TEMPORARY' : f)),
+    flags: flagNames(IFA_F, flags).map((f) => (f === 'SECONDARY' && h.family === AF_INET6 ? 'TEMPORARY' : f)),
     scope: nameOf(RT_SCOPE, h.scope),
     usable: (flags & (IFA_F.TENTATIVE | IFA_F.DADFAILED)) === 0,
   };

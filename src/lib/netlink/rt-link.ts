@@ -2,13 +2,14 @@
 import { bytesToMac, ipToBytes, macToBytes } from './addr.js';
 import { attrs, attrSet, nla, type AttrBuf } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, nameOf } from './names.js';
+import { flagNames, nameOf } from '../names.js';
 import { decodeStats64, familyName, ifinfomsg, type FamilyName, type LinkStats } from './rt-structs.js';
-import { IFF, IF_OPER } from './uapi/if.js';
-import { IFLA, IFLA_INFO, IFLA_XFRM } from './uapi/if_link.js';
-import { IFLA_VTI } from './uapi/if_tunnel.js';
-import { ARPHRD, AF } from './uapi/manual.js';
-import { VETH_INFO } from './uapi/veth.js';
+import { IFF, IF_OPER } from '../include/uapi/linux/if.js';
+import { IFLA, IFLA_INFO, IFLA_XFRM } from '../include/uapi/linux/if_link.js';
+import { IFLA_VTI } from '../include/uapi/linux/if_tunnel.js';
+import { AF_INET, AF_INET6, AF_UNSPEC } from '../include/linux/socket.js';
+import { ARPHRD } from '../include/uapi/linux/if_arp.js';
+import { VETH_INFO } from '../include/uapi/linux/veth.js';
 
 export interface Link {
   index: number;
@@ -79,7 +80,7 @@ function upFlags(up: boolean | undefined): { flags: number; change: number } {
 
 /** RTM_SETLINK/RTM_NEWLINK body changing an existing link. */
 export function encodeLinkChange(index: number, c: LinkChange): Buffer {
-  return Buffer.concat([ifinfomsg.encode({ family: AF.UNSPEC, index, ...upFlags(c.up) }), attrs(changeAttrs(c))]);
+  return Buffer.concat([ifinfomsg.encode({ family: AF_UNSPEC, index, ...upFlags(c.up) }), attrs(changeAttrs(c))]);
 }
 
 function kindData(s: LinkKindSpec): AttrBuf {
@@ -121,7 +122,7 @@ function kindData(s: LinkKindSpec): AttrBuf {
 /** RTM_NEWLINK body creating a link (send with NLM_F_CREATE | NLM_F_EXCL). */
 export function encodeLinkCreate(s: LinkSpec): Buffer {
   return Buffer.concat([
-    ifinfomsg.encode({ family: AF.UNSPEC, ...upFlags(s.up) }),
+    ifinfomsg.encode({ family: AF_UNSPEC, ...upFlags(s.up) }),
     attrs([
       ...changeAttrs(s),
       nla.nest(IFLA.LINKINFO, [nla.strRaw(IFLA_INFO.KIND, s.kind), kindData(s)]),
@@ -174,7 +175,7 @@ export function decodeLink(m: NlMessage): Link {
   const data = info?.nested(IFLA_INFO.DATA);
   if (data && kind === 'xfrm') set('ifId', data.u32(IFLA_XFRM.IF_ID));
   if (data && (kind === 'vti' || kind === 'vti6')) {
-    const fam = kind === 'vti' ? AF.INET : AF.INET6;
+    const fam = kind === 'vti' ? AF_INET : AF_INET6;
     const vti: NonNullable<Link['vti']> = {};
     const put = <K extends keyof typeof vti>(k: K, v: (typeof vti)[K] | undefined): void => {
       if (v !== undefined) vti[k] = v;

@@ -2,10 +2,10 @@
 import { bytesToIp, bytesToMac, familyOf, ipToBytes, macToBytes } from './addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, flagsValue, nameOf, valueOf } from './names.js';
+import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
 import { familyName, familyValue, ndaCacheinfo, ndmsg, type FamilyName } from './rt-structs.js';
-import { NDA, NTF, NUD } from './uapi/neighbour.js';
-import { RTN, RTPROT } from './uapi/rtnetlink.js';
+import { NDA, NTF, NUD } from '../include/uapi/linux/neighbour.js';
+import { RTN, RTPROT } from '../include/uapi/linux/rtnetlink.js';
 
 export interface Neighbour {
   family: FamilyName;

@@ -2,10 +2,10 @@
 import { familyOf, ipToBytes, parsePrefix } from './addr.js';
 import { attrs, attrSet, nla, parseAttrs, type AttrBuf } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, flagsValue, nameOf, valueOf } from './names.js';
+import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
 import { familyName, familyValue, rtmsg, rtnexthop, tableName, tableValue, type FamilyName, type TableId } from './rt-structs.js';
-import { AF } from './uapi/manual.js';
-import { RTA, RTAX, RTM_F, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from './uapi/rtnetlink.js';
+import { AF_INET } from '../include/linux/socket.js';
+import { RTA, RTAX, RTM_F, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '../include/uapi/linux/rtnetlink.js';
 
 export type Metrics = Partial<Record<Lowercase<Exclude<keyof typeof RTAX, 'UNSPEC' | 'CC_ALGO'>>, number>> & { cc_algo?: string };
 
@@ -122,7 +122,7 @@ export function encodeRoute(s: RouteSpec, forDelete = false): Buffer {
         ? RT_SCOPE.NOWHERE
         : localish
           ? RT_SCOPE.HOST
-          : s.gateway === undefined && s.multipath === undefined && type === RTN.UNICAST && d.family === AF.INET
+          : s.gateway === undefined && s.multipath === undefined && type === RTN.UNICAST && d.family === AF_INET
             ? RT_SCOPE.LINK
             : RT_SCOPE.UNIVERSE;
   return Buffer.concat([
@@ -155,7 +155,7 @@ export function encodeRoute(s: RouteSpec, forDelete = false): Buffer {
 /** RTM_GETROUTE doit body ('ip route get'). */
 export function encodeRouteQuery(q: RouteQuery): Buffer {
   const fam = familyOf(q.to);
-  const full = fam === AF.INET ? 32 : 128;
+  const full = fam === AF_INET ? 32 : 128;
   return Buffer.concat([
     rtmsg.encode({
       family: fam,

@@ -2,10 +2,10 @@
 import { bytesToIp, parsePrefix } from './addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
-import { flagNames, nameOf, valueOf } from './names.js';
+import { flagNames, nameOf, valueOf } from '../names.js';
 import { familyName, familyValue, fibRuleHdr, portRange, tableName, tableValue, uidRange, type FamilyName, type TableId } from './rt-structs.js';
-import { FIB_RULE, FRA, FR_ACT } from './uapi/fib_rules.js';
-import { RTPROT, RT_TABLE } from './uapi/rtnetlink.js';
+import { FIB_RULE, FRA, FR_ACT } from '../include/uapi/linux/fib_rules.js';
+import { RTPROT, RT_TABLE } from '../include/uapi/linux/rtnetlink.js';
 
 export interface Rule {
   family: FamilyName;

@@ -1,12 +1,9 @@
 // Fixed headers of rtnetlink messages (include/uapi/linux/rtnetlink.h, if_addr.h, fib_rules.h,
 // neighbour.h, if_link.h), and naming helpers shared by the rt-* modules.
 import { struct } from './layout.js';
-import { AF } from './uapi/manual.js';
-import { RT_TABLE } from './uapi/rtnetlink.js';
+import { AF_BRIDGE, AF_INET, AF_INET6, AF_MPLS, AF_UNSPEC } from '../include/linux/socket.js';
+import { RTNL_FAMILY_IP6MR, RTNL_FAMILY_IPMR, RT_TABLE } from '../include/uapi/linux/rtnetlink.js';
 
-/** Multicast routing pseudo-families (include/uapi/linux/rtnetlink.h). */
-const RTNL_FAMILY_IPMR = 128;
-const RTNL_FAMILY_IP6MR = 129;
 
 export const ifinfomsg = struct({ family: 'u8', pad: 'u8', type: 'u16', index: 's32', flags: 'u32', change: 'u32' });
 export const ifaddrmsg = struct({ family: 'u8', prefixlen: 'u8', flags: 'u8', scope: 'u8', index: 'u32' });
@@ -48,11 +45,11 @@ export type FamilyName = 'inet' | 'inet6' | 'unspec' | 'bridge' | 'mpls' | 'ipmr
 
 export function familyName(f: number): FamilyName {
   switch (f) {
-    case AF.INET: return 'inet';
-    case AF.INET6: return 'inet6';
-    case AF.UNSPEC: return 'unspec';
-    case AF.BRIDGE: return 'bridge';
-    case AF.MPLS: return 'mpls';
+    case AF_INET: return 'inet';
+    case AF_INET6: return 'inet6';
+    case AF_UNSPEC: return 'unspec';
+    case AF_BRIDGE: return 'bridge';
+    case AF_MPLS: return 'mpls';
     case RTNL_FAMILY_IPMR: return 'ipmr';
     case RTNL_FAMILY_IP6MR: return 'ip6mr';
     default: return f;
@@ -60,11 +57,11 @@ export function familyName(f: number): FamilyName {
 }
 
 export function familyValue(f: FamilyName | 4 | 6 | undefined): number {
-  if (f === undefined || f === 'unspec') return AF.UNSPEC;
-  if (f === 'inet' || f === 4) return AF.INET;
-  if (f === 'inet6' || f === 6) return AF.INET6;
-  if (f === 'bridge') return AF.BRIDGE;
-  if (f === 'mpls') return AF.MPLS;
+  if (f === undefined || f === 'unspec') return AF_UNSPEC;
+  if (f === 'inet' || f === 4) return AF_INET;
+  if (f === 'inet6' || f === 6) return AF_INET6;
+  if (f === 'bridge') return AF_BRIDGE;
+  if (f === 'mpls') return AF_MPLS;
   if (f === 'ipmr') return RTNL_FAMILY_IPMR;
   if (f === 'ip6mr') return RTNL_FAMILY_IP6MR;
   return f;

@@ -6,11 +6,14 @@ import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import { compileFilter, validateBytecode, type DiagFilter } from './diag-bytecode.js';
 import { struct } from './layout.js';
 import type { NlMessage } from './message.js';
-import { nameOf } from './names.js';
+import { nameOf } from '../names.js';
 import { familyName, type FamilyName } from './rt-structs.js';
-import { INET_DIAG, INET_DIAG_REQ } from './uapi/inet_diag.js';
-import { AF, IPPROTO, NETLINK, TCP_STATE } from './uapi/manual.js';
-import { SK_MEMINFO, SOCK_DIAG_MSG } from './uapi/sock_diag.js';
+import { INET_DIAG, INET_DIAG_REQ } from '../include/uapi/linux/inet_diag.js';
+import { AF_INET, AF_INET6 } from '../include/linux/socket.js';
+import { TCP_STATE } from '../include/net/tcp_states.js';
+import { IPPROTO_MPTCP, IPPROTO_RAW, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../include/uapi/linux/in.js';
+import { NETLINK_SOCK_DIAG } from '../include/uapi/linux/netlink.js';
+import { SK_MEMINFO, SOCK_DIAG_MSG } from '../include/uapi/linux/sock_diag.js';
 
 export * from './diag-bytecode.js';
 
@@ -97,11 +100,11 @@ export interface SocketId {
   cookie?: bigint;
 }
 
-const PROTO: Record<string, number> = { tcp: IPPROTO.TCP, udp: IPPROTO.UDP, udplite: IPPROTO.UDPLITE, raw: IPPROTO.RAW, sctp: IPPROTO.SCTP, mptcp: IPPROTO.MPTCP };
-const protoValue = (p: Proto | undefined): number => (p === undefined ? IPPROTO.TCP : typeof p === 'number' ? p : (PROTO[p] ?? IPPROTO.TCP));
+const PROTO: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, udplite: IPPROTO_UDPLITE, raw: IPPROTO_RAW, sctp: IPPROTO_SCTP, mptcp: IPPROTO_MPTCP };
+const protoValue = (p: Proto | undefined): number => (p === undefined ? IPPROTO_TCP : typeof p === 'number' ? p : (PROTO[p] ?? IPPROTO_TCP));
 const protoName = (n: number): Proto => (Object.entries(PROTO).find(([, v]) => v === n)?.[0] as Proto | undefined) ?? n;
 const famValue = (f: FamilyName | 4 | 6 | undefined, addr?: string): number =>
-  f === 'inet' || f === 4 ? AF.INET : f === 'inet6' || f === 6 ? AF.INET6 : addr ? familyOf(addr) : AF.INET;
+  f === 'inet' || f === 4 ? AF_INET : f === 'inet6' || f === 6 ? AF_INET6 : addr ? familyOf(addr) : AF_INET;
 
 const EXT_BITS = { meminfo: INET_DIAG.MEMINFO, info: INET_DIAG.INFO, cong: INET_DIAG.CONG, tos: INET_DIAG.TOS, tclass: INET_DIAG.TCLASS, skmeminfo: INET_DIAG.SKMEMINFO, shutdown: INET_DIAG.SHUTDOWN } as const;
 const DEFAULT_EXT = ['meminfo', 'info', 'cong', 'tos', 'tclass', 'skmeminfo'] as const;
@@ -219,7 +222,7 @@ function typeName(t: number): string {
 
 export function openSockDiag(opts: Omit<NetlinkOptions, 'typeName'> = {}): SockDiag {
   // sock_diag has no strict-checking mode; the option is harmless but pointless here.
-  const nl = openNetlink(NETLINK.SOCK_DIAG, { strict: false, ...opts, typeName });
+  const nl = openNetlink(NETLINK_SOCK_DIAG, { strict: false, ...opts, typeName });
   return {
     nl,
     dump: (q) => nl.dump(SOCK_DIAG_MSG.DIAG_BY_FAMILY, encodeDump(q)).map((m) => decodeDiag(m, protoValue(q.protocol))),

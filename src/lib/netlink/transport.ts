@@ -1,8 +1,10 @@
-// The netlink socket itself, over the sys layer: socket(AF_NETLINK), bind, options, send to the
-// kernel, receive with a timeout. Kept behind a small interface so core.ts can be tested with a
-// scripted fake.
-import * as sys from '../sys/index.js';
-import { NETLINK_OPT, SOL_NETLINK } from './uapi/manual.js';
+// The netlink socket under core.ts: a Socket<'netlink'> (socket.ts, the library's one socket
+// wrapper) bound to a kernel-assigned port id, seen through the small interface core.ts needs,
+// so core.ts can also be tested with a scripted fake.
+import { MSG_TRUNC, SOL_NETLINK } from '../include/linux/socket.js';
+import { POLLIN } from '../include/uapi/asm-generic/poll.js';
+import { SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../include/uapi/asm-generic/socket.js';
+import { netlinkSocket } from '../socket.js';
 
 export interface Transport {
   /** Port id the kernel assigned (nl_pid). */
@@ -11,6 +13,7 @@ export interface Transport {
   send(datagram: Buffer): void;
   /** Next datagram, or null when nothing arrived within timeoutMs (-1 waits forever). */
   recv(timeoutMs: number): Buffer | null;
+  /** A SOL_NETLINK option (NETLINK_EXT_ACK, NETLINK_ADD_MEMBERSHIP, ...). */
   setOption(name: number, value: number): void;
   close(): void;
 }
@@ -22,60 +25,42 @@ export interface TransportOptions {
   rcvbuf?: number;
 }
 
-const POLLIN = 0x1;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
-
-/** struct sockaddr_nl (include/uapi/linux/netlink.h): family, pad, pid, groups. */
-function sockaddrNl(pid: number, groups: number): Buffer {
-  const b = Buffer.alloc(12);
-  b.writeUInt16LE(sys.K.AF_NETLINK, 0);
-  b.writeUInt32LE(pid >>> 0, 4);
-  b.writeUInt32LE(groups >>> 0, 8);
-  return b;
-}
-
-const KERNEL = sockaddrNl(0, 0);
-
 export function openTransport(protocol: number, opts: TransportOptions = {}): Transport {
-  const fd = sys.socket(sys.K.AF_NETLINK, sys.K.SOCK_RAW | sys.K.SOCK_CLOEXEC, protocol);
+  const s = netlinkSocket(protocol);
   try {
     if (opts.rcvbuf !== undefined) {
       try {
-        sys.setsockopt(fd, sys.K.SOL_SOCKET, SO_RCVBUFFORCE, opts.rcvbuf);
+        s.setOption(SOL_SOCKET, SO_RCVBUFFORCE, opts.rcvbuf);
       } catch {
-        sys.setsockopt(fd, sys.K.SOL_SOCKET, SO_RCVBUF, opts.rcvbuf);
+        s.setOption(SOL_SOCKET, SO_RCVBUF, opts.rcvbuf);
       }
     }
-    sys.bind(fd, sockaddrNl(0, 0));
-    const portId = sys.getsockname(fd).readUInt32LE(4);
+    s.bind({ pid: 0 });
+    const portId = s.localAddress().pid;
     const recvSize = opts.recvSize ?? 65536;
     return {
       portId,
-      fd,
+      fd: s.fd,
       send(datagram) {
-        sys.sendto(fd, datagram, 0, KERNEL);
+        s.sendTo(datagram, { pid: 0 }); // to the kernel
       },
       recv(timeoutMs) {
-        const [rev] = sys.poll([{ fd, events: POLLIN }], timeoutMs);
-        if (!rev) return null;
-        const r = sys.recvfrom(fd, recvSize, sys.K.MSG_TRUNC);
+        if (s.poll(POLLIN, timeoutMs) === 0) return null;
+        const r = s.recvFrom({ size: recvSize, flags: MSG_TRUNC });
         if (r.length > r.data.length) {
           throw new RangeError(`netlink datagram of ${r.length} bytes truncated to ${r.data.length}; open with a larger recvSize`);
         }
         return r.data;
       },
       setOption(name, value) {
-        sys.setsockopt(fd, SOL_NETLINK, name, value);
+        s.setOption(SOL_NETLINK, name, value);
       },
       close() {
-        sys.close(fd);
+        s.close();
       },
     };
   } catch (e) {
-    sys.close(fd);
+    s.close();
     throw e;
   }
 }
-
-export { NETLINK_OPT };

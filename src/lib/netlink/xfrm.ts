@@ -4,26 +4,29 @@ import { bytesToIp, familyOf, ipToBytes, parsePrefix } from './addr.js';
 import { attrs, attrSet, nla, type AttrBuf } from './attr.js';
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import type { NlMessage } from './message.js';
-import { flagNames, flagsValue, nameOf, valueOf } from './names.js';
+import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
 import { familyName, type FamilyName } from './rt-structs.js';
-import { AF, IPPROTO, NETLINK, NLM_F, SOCKOPT_XFRM, UDP_ENCAP } from './uapi/manual.js';
-import { XFRMA, XFRM_MODE, XFRM_MSG, XFRM_POLICY_ACTION, XFRM_POLICY_DIR, XFRM_POLICY_TYPE, XFRM_SHARE, XFRM_STATE } from './uapi/xfrm.js';
+import { AF_INET, AF_INET6, SOL_IP, SOL_IPV6 } from '../include/linux/socket.js';
+import { IPPROTO_AH, IPPROTO_COMP, IPPROTO_ESP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IP_XFRM_POLICY } from '../include/uapi/linux/in.js';
+import { IPPROTO_DSTOPTS, IPPROTO_ICMPV6, IPPROTO_ROUTING, IPV6_XFRM_POLICY } from '../include/uapi/linux/in6.js';
+import { NETLINK_XFRM, NLM_F } from '../include/uapi/linux/netlink.js';
+import { TCP_ENCAP_ESPINTCP, UDP_ENCAP_ESPINUDP, UDP_ENCAP_ESPINUDP_NON_IKE, UDP_ENCAP_TYPE } from '../include/uapi/linux/udp.js';
+import { XFRMA, XFRM_INF, XFRM_MODE, XFRM_MSG, XFRM_POLICY_ACTION, XFRM_POLICY_DIR, XFRM_POLICY_TYPE, XFRM_SHARE, XFRM_STATE } from '../include/uapi/linux/xfrm.js';
 import {
   xfrmAlgo, xfrmAlgoAead, xfrmAlgoAuth, xfrmEncapTmpl, xfrmLifetimeCfg, xfrmMark, xfrmReplayState, xfrmReplayStateEsn,
   xfrmSelector, xfrmUserTmpl, xfrmUserpolicyId, xfrmUserpolicyInfo, xfrmUsersaFlush, xfrmUsersaId, xfrmUsersaInfo, xfrmUserspiInfo,
 } from './xfrm-structs.js';
 
 export * from './xfrm-structs.js';
-export { XFRMNLGRP } from './uapi/xfrm.js';
+export { XFRMNLGRP } from '../include/uapi/linux/xfrm.js';
 
 export type XfrmProto = 'esp' | 'ah' | 'comp' | 'route2' | 'hao' | number;
 export type XfrmMode = 'transport' | 'tunnel' | 'beet' | 'routeoptimization' | 'in_trigger';
-const INF = 0xffffffffffffffffn;
 
-const PROTOS: Record<string, number> = { esp: IPPROTO.ESP, ah: IPPROTO.AH, comp: IPPROTO.COMP, route2: 43, hao: 60 };
-const protoValue = (p: XfrmProto | undefined): number => (p === undefined ? IPPROTO.ESP : typeof p === 'number' ? p : (PROTOS[p] ?? 0));
+const PROTOS: Record<string, number> = { esp: IPPROTO_ESP, ah: IPPROTO_AH, comp: IPPROTO_COMP, route2: IPPROTO_ROUTING, hao: IPPROTO_DSTOPTS };
+const protoValue = (p: XfrmProto | undefined): number => (p === undefined ? IPPROTO_ESP : typeof p === 'number' ? p : (PROTOS[p] ?? 0));
 const protoName = (n: number): XfrmProto => (Object.entries(PROTOS).find(([, v]) => v === n)?.[0] as XfrmProto | undefined) ?? n;
-const L4: Record<string, number> = { tcp: IPPROTO.TCP, udp: IPPROTO.UDP, icmp: IPPROTO.ICMP, ipv6_icmp: IPPROTO.ICMPV6, icmpv6: IPPROTO.ICMPV6, esp: IPPROTO.ESP, any: 0 };
+const L4: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, icmp: IPPROTO_ICMP, ipv6_icmp: IPPROTO_ICMPV6, icmpv6: IPPROTO_ICMPV6, esp: IPPROTO_ESP, any: 0 };
 
 export interface SelectorSpec {
   /** Prefixes; default any of the family. */
@@ -169,15 +172,15 @@ const nameField = (s: string): Buffer => {
 };
 const cstr = (b: Buffer): string => b.subarray(0, b.indexOf(0) < 0 ? b.length : b.indexOf(0)).toString();
 const noLimits = (): ReturnType<typeof xfrmLifetimeCfg.decode> => ({
-  softByteLimit: INF, hardByteLimit: INF, softPacketLimit: INF, hardPacketLimit: INF,
+  softByteLimit: XFRM_INF, hardByteLimit: XFRM_INF, softPacketLimit: XFRM_INF, hardPacketLimit: XFRM_INF,
   softAddExpiresSeconds: 0n, hardAddExpiresSeconds: 0n, softUseExpiresSeconds: 0n, hardUseExpiresSeconds: 0n,
 });
 
 function famOf(f: FamilyName | 4 | 6 | undefined, ...addrs: (string | undefined)[]): number {
-  if (f === 'inet' || f === 4) return AF.INET;
-  if (f === 'inet6' || f === 6) return AF.INET6;
+  if (f === 'inet' || f === 4) return AF_INET;
+  if (f === 'inet6' || f === 6) return AF_INET6;
   const a = addrs.find((x) => x !== undefined);
-  return a ? familyOf(a) : AF.INET;
+  return a ? familyOf(a) : AF_INET;
 }
 
 function l4(p: string | number | undefined): number {
@@ -228,9 +231,9 @@ const addr16 = (a: string | undefined): Buffer => {
 };
 
 function encapType(t: NonNullable<SaSpec['encap']>['type']): number {
-  if (t === undefined || t === 'espinudp') return UDP_ENCAP.ESPINUDP;
-  if (t === 'espinudp-nonike') return UDP_ENCAP.ESPINUDP_NON_IKE;
-  if (t === 'espintcp') return UDP_ENCAP.ESPINTCP;
+  if (t === undefined || t === 'espinudp') return UDP_ENCAP_ESPINUDP;
+  if (t === 'espinudp-nonike') return UDP_ENCAP_ESPINUDP_NON_IKE;
+  if (t === 'espintcp') return TCP_ENCAP_ESPINTCP;
   return t;
 }
 
@@ -278,7 +281,7 @@ export function encodeSa(s: SaSpec): Buffer {
   const family = famOf(undefined, s.dst);
   return Buffer.concat([
     xfrmUsersaInfo.encode({
-      sel: encodeSelector(s.sel ?? { family: family === AF.INET ? 'inet' : 'inet6' }),
+      sel: encodeSelector(s.sel ?? { family: family === AF_INET ? 'inet' : 'inet6' }),
       id: { daddr: addr16(s.dst), spi: s.spi, proto: protoValue(s.proto) },
       saddr: addr16(s.src),
       lft: { ...noLimits(), ...s.lifetime },
@@ -356,7 +359,7 @@ export function decodeSa(m: NlMessage, offset = 0): Sa {
   const en = a.get(XFRMA.ENCAP);
   if (en) {
     const e = xfrmEncapTmpl.decode(en);
-    sa.encap = { type: nameOf(UDP_ENCAP, e.type), sport: e.sport, dport: e.dport, oa: bytesToIp(e.oa, h.family) };
+    sa.encap = { type: e.type === TCP_ENCAP_ESPINTCP ? 'espintcp' : nameOf(UDP_ENCAP_TYPE, e.type), sport: e.sport, dport: e.dport, oa: bytesToIp(e.oa, h.family) };
   }
   const mark = decodeMark(a.get(XFRMA.MARK));
   if (mark) sa.mark = mark;
@@ -501,7 +504,7 @@ export interface Xfrm {
 }
 
 export function openXfrm(opts: Omit<NetlinkOptions, 'typeName'> = {}): Xfrm {
-  const nl = openNetlink(NETLINK.XFRM, { strict: false, ...opts, typeName: xfrmTypeName });
+  const nl = openNetlink(NETLINK_XFRM, { strict: false, ...opts, typeName: xfrmTypeName });
   return {
     nl,
     addSa: (s) => void nl.request(XFRM_MSG.NEWSA, encodeSa(s), { flags: NLM_F.CREATE | NLM_F.EXCL }),
@@ -513,7 +516,7 @@ export function openXfrm(opts: Omit<NetlinkOptions, 'typeName'> = {}): Xfrm {
     allocSpi(s) {
       const info = xfrmUserspiInfo.encode({
         info: {
-          sel: encodeSelector({ family: familyOf(s.dst) === AF.INET ? 'inet' : 'inet6' }),
+          sel: encodeSelector({ family: familyOf(s.dst) === AF_INET ? 'inet' : 'inet6' }),
           id: { daddr: addr16(s.dst), spi: 0, proto: protoValue(s.proto) },
           saddr: addr16(s.src),
           lft: noLimits(),
@@ -548,5 +551,5 @@ export function encodeSocketPolicy(p: PolicySpec): Buffer {
 
 export function setSocketPolicy(fd: number, family: FamilyName | 4 | 6, p: PolicySpec): void {
   const v6 = family === 'inet6' || family === 6;
-  sys.setsockopt(fd, v6 ? SOCKOPT_XFRM.SOL_IPV6 : SOCKOPT_XFRM.SOL_IP, v6 ? SOCKOPT_XFRM.IPV6_XFRM_POLICY : SOCKOPT_XFRM.IP_XFRM_POLICY, encodeSocketPolicy(p));
+  sys.setsockopt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY, encodeSocketPolicy(p));
 }

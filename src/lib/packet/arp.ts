@@ -1,10 +1,7 @@
 /** ARP for Ethernet/IPv4 (RFC 826). */
+import { ARPHRD_ETHER, ARPOP_REQUEST } from '../include/uapi/linux/if_arp.js';
 import { readIpv4, readMac, writeIpv4, writeMac, canonicalMac } from './addr.js';
 
-// include/uapi/linux/if_arp.h
-export const ARPHRD_ETHER = 1;
-export const ARPOP_REQUEST = 1;
-export const ARPOP_REPLY = 2;
 export const ARP_LEN = 28;
 
 export interface Arp {

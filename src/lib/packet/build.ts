@@ -1,17 +1,18 @@
 /** Serialises a layer stack, filling lengths, next-protocol fields and checksums left undefined. */
+import { VLAN_HLEN } from '../include/linux/if_vlan.js';
+import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB } from '../include/uapi/linux/if_ether.js';
+import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
+import { IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING } from '../include/uapi/linux/in6.js';
 import { writeIpv4, writeIpv6 } from './addr.js';
 import { writeArp, ARP_LEN } from './arp.js';
 import { inetChecksum, pseudoSum } from './checksum.js';
 import { espTrailerLen, writeEspHeader, writeEspTrailer } from './esp.js';
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB, VLAN_HLEN, writeEther, writeVlan } from './ethernet.js';
+import { writeEther, writeVlan } from './ethernet.js';
 import { greHeaderLen, writeGreHeader } from './gre.js';
 import { writeIcmpHeader } from './icmpv4.js';
 import { icmpv6HeaderLen, writeIcmpv6Header } from './icmpv6.js';
-import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, ipv4HeaderLen, writeIpv4Header } from './ipv4.js';
-import {
-  finalDestination, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING,
-  ipv6ExtLen, writeIpv6ExtHeader, writeIpv6Header, type Ipv6Ext,
-} from './ipv6.js';
+import { ipv4HeaderLen, writeIpv4Header } from './ipv4.js';
+import { finalDestination, ipv6ExtLen, writeIpv6ExtHeader, writeIpv6Header, type Ipv6Ext } from './ipv6.js';
 import { tcpHeaderLen, writeTcpHeader } from './tcp.js';
 import type { Layer } from './types.js';
 import { writeUdpHeader } from './udp.js';

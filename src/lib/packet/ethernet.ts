@@ -1,16 +1,6 @@
 /** Ethernet II and IEEE 802.1Q/802.1ad VLAN tags. */
 import { readMac, writeMac, canonicalMac } from './addr.js';
 
-// include/uapi/linux/if_ether.h
-export const ETH_P_IP = 0x0800;
-export const ETH_P_ARP = 0x0806;
-export const ETH_P_TEB = 0x6558;
-export const ETH_P_8021Q = 0x8100;
-export const ETH_P_IPV6 = 0x86dd;
-export const ETH_P_8021AD = 0x88a8;
-export const ETH_HLEN = 14;
-export const VLAN_HLEN = 4;
-
 export interface Ether {
   type: 'ether';
   dst: string;

@@ -1,25 +1,6 @@
 /** ICMP for IPv4 (RFC 792, RFC 1191 for the next-hop MTU of "fragmentation needed"). */
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, ICMP_TIMESTAMP, ICMP_TIMESTAMPREPLY, ICMP_INFO_REQUEST, ICMP_INFO_REPLY } from '../include/uapi/linux/icmp.js';
 import { readIpv4, writeIpv4 } from './addr.js';
-
-// include/uapi/linux/icmp.h
-export const ICMP_ECHOREPLY = 0;
-export const ICMP_DEST_UNREACH = 3;
-export const ICMP_REDIRECT = 5;
-export const ICMP_ECHO = 8;
-export const ICMP_TIME_EXCEEDED = 11;
-export const ICMP_PARAMETERPROB = 12;
-export const ICMP_TIMESTAMP = 13;
-export const ICMP_TIMESTAMPREPLY = 14;
-// codes for ICMP_DEST_UNREACH
-export const ICMP_NET_UNREACH = 0;
-export const ICMP_HOST_UNREACH = 1;
-export const ICMP_PROT_UNREACH = 2;
-export const ICMP_PORT_UNREACH = 3;
-export const ICMP_FRAG_NEEDED = 4;
-// codes for ICMP_REDIRECT / ICMP_TIME_EXCEEDED
-export const ICMP_REDIR_HOST = 1;
-export const ICMP_EXC_TTL = 0;
-export const ICMP_EXC_FRAGTIME = 1;
 
 /**
  * The 32 bits after the checksum mean different things per type; the fields used are:
@@ -42,7 +23,7 @@ export interface Icmp {
 type Shape = 'echo' | 'redirect' | 'unreach' | 'param' | 'other';
 
 function shape(t: number): Shape {
-  if (t === ICMP_ECHO || t === ICMP_ECHOREPLY || t === ICMP_TIMESTAMP || t === ICMP_TIMESTAMPREPLY || t === 15 || t === 16) return 'echo';
+  if (t === ICMP_ECHO || t === ICMP_ECHOREPLY || t === ICMP_TIMESTAMP || t === ICMP_TIMESTAMPREPLY || t === ICMP_INFO_REQUEST || t === ICMP_INFO_REPLY) return 'echo';
   if (t === ICMP_REDIRECT) return 'redirect';
   if (t === ICMP_DEST_UNREACH) return 'unreach';
   if (t === ICMP_PARAMETERPROB) return 'param';
@@ -51,7 +32,7 @@ function shape(t: number): Shape {
 
 /** Types whose payload is the offending datagram's IP header (parsed as IPv4). */
 export function icmpCarriesIp(t: number): boolean {
-  return t === ICMP_DEST_UNREACH || t === ICMP_REDIRECT || t === ICMP_TIME_EXCEEDED || t === ICMP_PARAMETERPROB || t === 4;
+  return t === ICMP_DEST_UNREACH || t === ICMP_REDIRECT || t === ICMP_TIME_EXCEEDED || t === ICMP_PARAMETERPROB || t === ICMP_SOURCE_QUENCH;
 }
 
 export function icmp(f: Partial<Omit<Icmp, 'type'>> = {}): Icmp {

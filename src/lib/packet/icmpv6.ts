@@ -1,45 +1,10 @@
 /** ICMPv6 (RFC 4443), neighbour discovery (RFC 4861 and option RFCs) and MLD (RFC 2710, RFC 3810). */
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_MGM_QUERY, ICMPV6_MGM_REDUCTION, ICMPV6_MGM_REPORT, ICMPV6_MLD2_REPORT, ICMPV6_PARAMPROB, ICMPV6_PKT_TOOBIG } from '../include/uapi/linux/icmpv6.js';
+import {
+  ND_OPT_MTU, ND_OPT_PREF64, ND_OPT_PREFIX_INFO, ND_OPT_RDNSS, ND_OPT_REDIRECT_HDR, ND_OPT_ROUTE_INFO, ND_OPT_SOURCE_LL_ADDR, ND_OPT_TARGET_LL_ADDR,
+  NDISC_NEIGHBOUR_ADVERTISEMENT, NDISC_NEIGHBOUR_SOLICITATION, NDISC_REDIRECT, NDISC_ROUTER_ADVERTISEMENT, NDISC_ROUTER_SOLICITATION,
+} from '../include/net/ndisc.js';
 import { canonicalIpv6, canonicalMac, readIpv6, readMac, writeIpv6, writeMac } from './addr.js';
-
-// include/uapi/linux/icmpv6.h
-export const ICMPV6_DEST_UNREACH = 1;
-export const ICMPV6_PKT_TOOBIG = 2;
-export const ICMPV6_TIME_EXCEED = 3;
-export const ICMPV6_PARAMPROB = 4;
-export const ICMPV6_ECHO_REQUEST = 128;
-export const ICMPV6_ECHO_REPLY = 129;
-export const ICMPV6_MGM_QUERY = 130;
-export const ICMPV6_MGM_REPORT = 131;
-export const ICMPV6_MGM_REDUCTION = 132;
-export const ICMPV6_MLD2_REPORT = 143;
-export const ICMPV6_NOROUTE = 0;
-export const ICMPV6_ADM_PROHIBITED = 1;
-export const ICMPV6_ADDR_UNREACH = 3;
-export const ICMPV6_PORT_UNREACH = 4;
-export const ICMPV6_EXC_HOPLIMIT = 0;
-export const ICMPV6_EXC_FRAGTIME = 1;
-export const ICMPV6_HDR_FIELD = 0;
-export const ICMPV6_UNK_NEXTHDR = 1;
-export const ICMPV6_UNK_OPTION = 2;
-export const ICMPV6_ROUTER_PREF_LOW = 0x3;
-export const ICMPV6_ROUTER_PREF_MEDIUM = 0x0;
-export const ICMPV6_ROUTER_PREF_HIGH = 0x1;
-export const ICMPV6_ROUTER_PREF_INVALID = 0x2;
-// include/net/ndisc.h (not uapi; values from RFC 4861)
-export const NDISC_ROUTER_SOLICITATION = 133;
-export const NDISC_ROUTER_ADVERTISEMENT = 134;
-export const NDISC_NEIGHBOUR_SOLICITATION = 135;
-export const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
-export const NDISC_REDIRECT = 137;
-// ND option types: include/net/ndisc.h; RFC 4861, 4191 (route info), 8106 (RDNSS), 8781 (PREF64)
-export const ND_OPT_SOURCE_LL_ADDR = 1;
-export const ND_OPT_TARGET_LL_ADDR = 2;
-export const ND_OPT_PREFIX_INFO = 3;
-export const ND_OPT_REDIRECT_HDR = 4;
-export const ND_OPT_MTU = 5;
-export const ND_OPT_ROUTE_INFO = 24;
-export const ND_OPT_RDNSS = 25;
-export const ND_OPT_PREF64 = 38;
 
 export type NdOption =
   | { kind: 'srcLladdr'; addr: string }

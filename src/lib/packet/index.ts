@@ -14,6 +14,24 @@
  * equals b, with undecodable bytes kept as `raw` layers and bytes beyond a length field as
  * `padding`. summary()/show() describe a packet; openPcap()/writePcap() save one for Wireshark.
  */
+// The constants of the wire formats, from their one home each (src/lib/include/, named by header).
+export * from '../include/uapi/linux/if_ether.js';
+export * from '../include/linux/if_vlan.js';
+export { ARPHRD_ETHER, ARPOP_REQUEST, ARPOP_REPLY } from '../include/uapi/linux/if_arp.js';
+export {
+  IPPROTO_IP, IPPROTO_ICMP, IPPROTO_IGMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPPROTO_GRE, IPPROTO_ESP, IPPROTO_AH,
+  IPPROTO_SCTP, IPPROTO_UDPLITE, IPPROTO_RAW,
+} from '../include/uapi/linux/in.js';
+export {
+  IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_DSTOPTS, IPPROTO_MH,
+  IPV6_TLV_PAD1, IPV6_TLV_PADN, IPV6_TLV_ROUTERALERT, IPV6_TLV_CALIPSO, IPV6_TLV_IOAM, IPV6_TLV_JUMBO, IPV6_TLV_HAO,
+} from '../include/uapi/linux/in6.js';
+export * from '../include/uapi/linux/ip.js';
+export * from '../include/uapi/linux/ipv6.js';
+export * from '../include/uapi/linux/icmp.js';
+export * from '../include/uapi/linux/icmpv6.js';
+export * from '../include/net/ndisc.js';
+export * from '../include/net/tcp.js';
 export * from './types.js';
 export * from './addr.js';
 export * from './checksum.js';

@@ -1,25 +1,7 @@
 /** IPv4 header with options (RFC 791). */
+import { IPOPT_END, IPOPT_NOOP, IPOPT_RA } from '../include/uapi/linux/ip.js';
 import { readIpv4, writeIpv4 } from './addr.js';
 import { inetChecksum } from './checksum.js';
-
-// include/uapi/linux/in.h
-export const IPPROTO_IP = 0;
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_IPIP = 4;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_IPV6 = 41;
-export const IPPROTO_GRE = 47;
-export const IPPROTO_ESP = 50;
-export const IPPROTO_RAW = 255;
-// include/uapi/linux/ip.h
-export const IPOPT_END = 0;
-export const IPOPT_NOOP = 1;
-export const IPOPT_RR = 7;
-export const IPOPT_TIMESTAMP = 68;
-export const IPOPT_LSRR = 131;
-export const IPOPT_SSRR = 137;
-export const IPOPT_RA = 148;
 
 export type Ipv4Option =
   | { kind: 'eol' }

@@ -1,22 +1,7 @@
 /** IPv6 (RFC 8200) and its extension headers: hop-by-hop, destination options, routing, fragment. */
+import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPV6_TLV_JUMBO, IPV6_TLV_PAD1, IPV6_TLV_PADN, IPV6_TLV_ROUTERALERT } from '../include/uapi/linux/in6.js';
+import { IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2, IPV6_SRCRT_TYPE_4 } from '../include/uapi/linux/ipv6.js';
 import { canonicalIpv6, readIpv6, writeIpv6 } from './addr.js';
-
-// include/uapi/linux/in6.h
-export const IPPROTO_HOPOPTS = 0;
-export const IPPROTO_ROUTING = 43;
-export const IPPROTO_FRAGMENT = 44;
-export const IPPROTO_ICMPV6 = 58;
-export const IPPROTO_NONE = 59;
-export const IPPROTO_DSTOPTS = 60;
-// include/uapi/linux/in6.h (IPV6_TLV_*)
-export const IPV6_TLV_PAD1 = 0;
-export const IPV6_TLV_PADN = 1;
-export const IPV6_TLV_ROUTERALERT = 5;
-export const IPV6_TLV_JUMBO = 194;
-// include/uapi/linux/ipv6.h
-export const IPV6_SRCRT_TYPE_0 = 0;
-export const IPV6_SRCRT_TYPE_2 = 2;
-export const IPV6_SRCRT_TYPE_4 = 4;
 
 export interface Ipv6 {
   type: 'ipv6';

@@ -1,12 +1,15 @@
 /** Bytes to layers. Never throws: whatever cannot be decoded is kept as a raw layer, so build(parse(b)) equals b. */
+import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB } from '../include/uapi/linux/if_ether.js';
+import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
+import { IPPROTO_FRAGMENT, IPPROTO_ICMPV6 } from '../include/uapi/linux/in6.js';
 import { readArp } from './arp.js';
 import { readEspHeader } from './esp.js';
-import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB, readEther, readVlan } from './ethernet.js';
+import { readEther, readVlan } from './ethernet.js';
 import { readGreHeader } from './gre.js';
 import { icmpCarriesIp, readIcmpHeader } from './icmpv4.js';
 import { icmpv6CarriesIp, readIcmpv6Header } from './icmpv6.js';
-import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, readIpv4Header } from './ipv4.js';
-import { IPPROTO_FRAGMENT, IPPROTO_ICMPV6, IPV6_EXT_PROTOS, readIpv6Ext, readIpv6Header } from './ipv6.js';
+import { readIpv4Header } from './ipv4.js';
+import { IPV6_EXT_PROTOS, readIpv6Ext, readIpv6Header } from './ipv6.js';
 import { readTcpHeader } from './tcp.js';
 import type { Esp } from './esp.js';
 import type { Layer, LinkType } from './types.js';

@@ -1,8 +1,10 @@
 /** Builds the answer to a packet, the way a test answers the kernel: addresses and ports swapped, seq/ack derived. */
-import { ICMP_ECHO, ICMP_ECHOREPLY } from './icmpv4.js';
+import { NDISC_NEIGHBOUR_SOLICITATION } from '../include/net/ndisc.js';
+import { ICMP_ECHO, ICMP_ECHOREPLY } from '../include/uapi/linux/icmp.js';
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST } from '../include/uapi/linux/icmpv6.js';
+import { ARPOP_REPLY, ARPOP_REQUEST } from '../include/uapi/linux/if_arp.js';
 import { canonicalMac } from './addr.js';
-import { ARPOP_REPLY, ARPOP_REQUEST } from './arp.js';
-import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, NDISC_NEIGHBOUR_SOLICITATION, ndOpt, neighborAdvert } from './icmpv6.js';
+import { ndOpt, neighborAdvert } from './icmpv6.js';
 import type { TcpOption } from './tcp.js';
 import type { Layer } from './types.js';
 

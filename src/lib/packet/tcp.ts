@@ -1,15 +1,5 @@
 /** TCP header (RFC 9293) with options. */
-
-// TCP option kinds: include/net/tcp.h (TCPOPT_*), RFC 7413 (fast open), RFC 2385 (MD5).
-export const TCPOPT_EOL = 0;
-export const TCPOPT_NOP = 1;
-export const TCPOPT_MSS = 2;
-export const TCPOPT_WINDOW = 3;
-export const TCPOPT_SACK_PERM = 4;
-export const TCPOPT_SACK = 5;
-export const TCPOPT_TIMESTAMP = 8;
-export const TCPOPT_MD5SIG = 19;
-export const TCPOPT_FASTOPEN = 34;
+import { TCPOPT_EOL, TCPOPT_FASTOPEN, TCPOPT_MD5SIG, TCPOPT_MSS, TCPOPT_NOP, TCPOPT_SACK, TCPOPT_SACK_PERM, TCPOPT_TIMESTAMP, TCPOPT_WINDOW } from '../include/net/tcp.js';
 
 /** Flag letters, lowest bit first (FIN=0x001 ... NS/AE=0x100), as scapy and tcpdump spell them. */
 const FLAG_LETTERS = 'FSRPAUECN';

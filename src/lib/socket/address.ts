@@ -1,6 +1,6 @@
 // Socket addresses as plain objects, their text forms, and their sockaddr encodings.
 import { ifNameToIndex } from '../sys/calls.js';
-import { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC } from '../sys/constants.js';
+import { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC } from '../include/linux/socket.js';
 import { sockaddr_in, sockaddr_in6, sockaddr_ll, sockaddr_nl } from '../uapi.js';
 
 export interface Inet4Address {

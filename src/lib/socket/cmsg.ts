@@ -2,18 +2,9 @@
 // stream (include/linux/socket.h CMSG_* macros: 16-byte header on 64-bit, 8-byte alignment).
 import { errnoName } from '../sys/errno.js';
 import type { ErrnoCode } from '../sys/error.js';
-import {
-  IP_PKTINFO,
-  IP_RECVERR,
-  IP_TOS,
-  IP_TTL,
-  IPV6_HOPLIMIT,
-  IPV6_PKTINFO,
-  IPV6_RECVERR,
-  IPV6_TCLASS,
-  SOL_IP,
-  SOL_IPV6,
-} from '../sys/constants.js';
+import { SOL_IP, SOL_IPV6 } from '../include/linux/socket.js';
+import { IP_PKTINFO, IP_RECVERR, IP_TOS, IP_TTL } from '../include/uapi/linux/in.js';
+import { IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVERR, IPV6_TCLASS } from '../include/uapi/linux/in6.js';
 import { cmsghdr, in6_pktinfo, in_pktinfo, sock_extended_err } from '../uapi.js';
 import { bytesToIp4, bytesToIp6, decodeSockAddr, ip4ToBytes, ip6ToBytes, type SockAddr } from './address.js';
 

@@ -1,12 +1,13 @@
 // Typed, throwing wrappers over the libc calls in ffi.ts. Socket addresses, options and ioctl
 // arguments are raw bytes here; socket.ts and struct.ts give them shape.
 import { allocNative, c, freeNative, lastErrno } from './ffi.js';
+import { _K_SS_MAXSIZE } from '../include/uapi/linux/socket.js';
+import { errnoNumber } from './errno.js';
 import { SysError } from './error.js';
 import { iovec, msghdr } from '../uapi.js';
 
-const EINTR = 4;
 /** sizeof(struct sockaddr_storage): large enough for any address the kernel returns. */
-const SOCKADDR_STORAGE = 128;
+const SOCKADDR_STORAGE = _K_SS_MAXSIZE;
 
 function check(call: string, ret: number, args: readonly unknown[]): number {
   if (ret < 0) throw new SysError(call, lastErrno(), args);
@@ -273,7 +274,7 @@ export function poll(fds: readonly PollFd[], timeoutMs: number): number[] {
     const ret = c.poll(buf, fds.length, left);
     if (ret >= 0) break;
     const errno = lastErrno();
-    if (errno !== EINTR) throw new SysError('poll', errno, [fds, timeoutMs]);
+    if (errno !== errnoNumber('EINTR')) throw new SysError('poll', errno, [fds, timeoutMs]);
   }
   return fds.map((_p, i) => buf.readUInt16LE(i * 8 + 6));
 }

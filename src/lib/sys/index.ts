@@ -2,4 +2,4 @@
 export * from './calls.js';
 export { SysError, isSysError, type ErrnoCode } from './error.js';
 export { errnoName, errnoNumber, type ErrnoName } from './errno.js';
-export * as K from './constants.js';
+export * as K from '../include/index.js';

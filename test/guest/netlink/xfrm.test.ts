@@ -7,7 +7,7 @@ import { openRoute, type Rtnl } from '../../../src/lib/netlink/route.js';
 import { openXfrm, setSocketPolicy, type SaSpec, type Xfrm } from '../../../src/lib/netlink/xfrm.js';
 import { isNetlinkError } from '../../../src/lib/netlink/core.js';
 import { packetSocket, udpSocket, type Socket } from '../../../src/lib/socket.js';
-import { ETH_P_ALL } from '../../../src/lib/sys/constants.js';
+import { ETH_P_ALL } from '../../../src/lib/include/uapi/linux/if_ether.js';
 import { ip } from './ip.js';
 
 const A = 'nlx0';

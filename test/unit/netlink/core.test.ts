@@ -6,7 +6,7 @@ import { attrSet, attrs, encodeAttr, nla, parseAttrs, NLA_F_NESTED } from '../..
 import { encodeMessage, parseAck, parseMessages } from '../../../src/lib/netlink/message.js';
 import { openNetlink, isNetlinkError, type Transport } from '../../../src/lib/netlink/core.js';
 import { bytesToIp, ipToBytes, parsePrefix } from '../../../src/lib/netlink/addr.js';
-import { flagNames, nameOf, valueOf } from '../../../src/lib/netlink/names.js';
+import { flagNames, nameOf, valueOf } from '../../../src/lib/names.js';
 import { isSysError } from '../../../src/lib/sys/error.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]/g, ''), 'hex');

@@ -1,16 +1,17 @@
-// Generated from include/uapi/linux/inet_diag.h (Linux 6.1) by generate.py; values checked against
-// gcc with the same headers. Regenerate rather than edit by hand.
+// include/uapi/linux/inet_diag.h (Linux 6.1). Values checked against the header by
+// test/unit/lib/constants.test.ts.
+import { table } from '../../../names.js';
 
 /** Request attributes. */
-export const INET_DIAG_REQ = {
+export const INET_DIAG_REQ = table('INET_DIAG_REQ_', {
   NONE: 0,
   BYTECODE: 1,
   SK_BPF_STORAGES: 2,
   PROTOCOL: 3,
-} as const;
+});
 
 /** Bytecode filter operations. */
-export const INET_DIAG_BC = {
+export const INET_DIAG_BC = table('INET_DIAG_BC_', {
   NOP: 0,
   JMP: 1,
   S_GE: 2,
@@ -25,10 +26,10 @@ export const INET_DIAG_BC = {
   S_EQ: 11,
   D_EQ: 12,
   CGROUP_COND: 13,
-} as const;
+});
 
 /** Reply attributes (extensions; bit n-1 of idiag_ext requests extension n). */
-export const INET_DIAG = {
+export const INET_DIAG = table('INET_DIAG_', {
   NONE: 0,
   MEMINFO: 1,
   INFO: 2,
@@ -52,4 +53,4 @@ export const INET_DIAG = {
   SK_BPF_STORAGES: 20,
   CGROUP_ID: 21,
   SOCKOPT: 22,
-} as const;
+});

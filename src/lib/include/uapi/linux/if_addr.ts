@@ -1,8 +1,9 @@
-// Generated from include/uapi/linux/if_addr.h (Linux 6.1) by generate.py; values checked against
-// gcc with the same headers. Regenerate rather than edit by hand.
+// include/uapi/linux/if_addr.h (Linux 6.1). Values checked against the header by
+// test/unit/lib/constants.test.ts.
+import { table } from '../../../names.js';
 
 /** Address attributes. */
-export const IFA = {
+export const IFA = table('IFA_', {
   UNSPEC: 0,
   ADDRESS: 1,
   LOCAL: 2,
@@ -15,10 +16,10 @@ export const IFA = {
   RT_PRIORITY: 9,
   TARGET_NETNSID: 10,
   PROTO: 11,
-} as const;
+});
 
 /** Address flags (ifa_flags, and IFA_FLAGS for bits above 8). */
-export const IFA_F = {
+export const IFA_F = table('IFA_F_', {
   SECONDARY: 1,
   TEMPORARY: 1,
   NODAD: 2,
@@ -32,4 +33,4 @@ export const IFA_F = {
   NOPREFIXROUTE: 0x200,
   MCAUTOJOIN: 0x400,
   STABLE_PRIVACY: 0x800,
-} as const;
+});

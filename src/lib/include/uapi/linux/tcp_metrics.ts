@@ -1,8 +1,9 @@
-// Generated from include/uapi/linux/tcp_metrics.h (Linux 6.1) by generate.py; values checked against
-// gcc with the same headers. Regenerate rather than edit by hand.
+// include/uapi/linux/tcp_metrics.h (Linux 6.1). Values checked against the header by
+// test/unit/lib/constants.test.ts.
+import { table } from '../../../names.js';
 
 /** Metric index (nested in TCP_METRICS_ATTR_VALS, attribute type = index + 1). */
-export const TCP_METRIC = {
+export const TCP_METRIC = table('TCP_METRIC_', {
   RTT: 0,
   RTTVAR: 1,
   SSTHRESH: 2,
@@ -10,10 +11,10 @@ export const TCP_METRIC = {
   REORDERING: 4,
   RTT_US: 5,
   RTTVAR_US: 6,
-} as const;
+});
 
 /** Attributes. */
-export const TCP_METRICS_ATTR = {
+export const TCP_METRICS_ATTR = table('TCP_METRICS_ATTR_', {
   UNSPEC: 0,
   ADDR_IPV4: 1,
   ADDR_IPV6: 2,
@@ -28,11 +29,11 @@ export const TCP_METRICS_ATTR = {
   SADDR_IPV4: 11,
   SADDR_IPV6: 12,
   PAD: 13,
-} as const;
+});
 
 /** Commands. */
-export const TCP_METRICS_CMD = {
+export const TCP_METRICS_CMD = table('TCP_METRICS_CMD_', {
   UNSPEC: 0,
   GET: 1,
   DEL: 2,
-} as const;
+});

@@ -1,7 +1,32 @@
-// Number <-> constant-name conversion over the uapi tables, so decoded messages read as
-// names ('unicast', ['UP', 'LOWER_UP']) and requests accept either names or numbers.
+// Constant tables: the values of one C prefix by name (RTM.NEWLINK, IFF.UP), built once, and
+// number <-> name conversion over them, so decoded messages read as names ('unicast',
+// ['UP', 'LOWER_UP']) and requests accept either names or numbers.
 
 export type Table = Readonly<Record<string, number>>;
+
+/** Keys of T without the C prefix P: 'IFF_UP' -> 'UP'; keys already without it stay. */
+export type Unprefixed<T, P extends string> = { readonly [K in keyof T as K extends `${P}${infer R}` ? R : K]: T[K] };
+
+const prefixes = new WeakMap<Table, string>();
+
+/**
+ * A table of the constants that share the C prefix `prefix`, keyed without it:
+ * table('ARPHRD_', { ARPHRD_ETHER, ARPHRD_LOOPBACK }) is { ETHER: 1, LOOPBACK: 772 }, and
+ * table('RTM_', { NEWLINK: 16 }) names RTM_NEWLINK. The prefix is kept so a test can name the C
+ * constant behind every key (test/unit/lib/constants.test.ts compares them with the headers).
+ */
+export function table<const P extends string, const T extends Record<string, number>>(prefix: P, values: T): Unprefixed<T, P> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) out[k.startsWith(prefix) ? k.slice(prefix.length) : k] = v;
+  Object.freeze(out);
+  prefixes.set(out, prefix);
+  return out as Unprefixed<T, P>;
+}
+
+/** The C prefix a table was made with, e.g. 'RTM_'; undefined for other objects. */
+export function tablePrefix(t: object): string | undefined {
+  return prefixes.get(t as Table);
+}
 
 // Reverse lookups are built once per table: decoding runs them for every message of a dump.
 const byValue = new WeakMap<Table, Map<number, string>>();

@@ -1,8 +1,9 @@
-// Generated from include/uapi/linux/if_link.h (Linux 6.1) by generate.py; values checked against
-// gcc with the same headers. Regenerate rather than edit by hand.
+// include/uapi/linux/if_link.h (Linux 6.1). Values checked against the header by
+// test/unit/lib/constants.test.ts.
+import { table } from '../../../names.js';
 
 /** Link attributes. */
-export const IFLA = {
+export const IFLA = table('IFLA_', {
   UNSPEC: 0,
   ADDRESS: 1,
   BROADCAST: 2,
@@ -66,20 +67,20 @@ export const IFLA = {
   TSO_MAX_SIZE: 59,
   TSO_MAX_SEGS: 60,
   ALLMULTI: 61,
-} as const;
+});
 
 /** Nested in IFLA_LINKINFO. */
-export const IFLA_INFO = {
+export const IFLA_INFO = table('IFLA_INFO_', {
   UNSPEC: 0,
   KIND: 1,
   DATA: 2,
   XSTATS: 3,
   SLAVE_KIND: 4,
   SLAVE_DATA: 5,
-} as const;
+});
 
 /** Nested in IFLA_AF_SPEC/AF_INET6. */
-export const IFLA_INET6 = {
+export const IFLA_INET6 = table('IFLA_INET6_', {
   UNSPEC: 0,
   FLAGS: 1,
   CONF: 2,
@@ -90,22 +91,22 @@ export const IFLA_INET6 = {
   TOKEN: 7,
   ADDR_GEN_MODE: 8,
   RA_MTU: 9,
-} as const;
+});
 
 /** xfrm interface link data. */
-export const IFLA_XFRM = {
+export const IFLA_XFRM = table('IFLA_XFRM_', {
   UNSPEC: 0,
   LINK: 1,
   IF_ID: 2,
   COLLECT_METADATA: 3,
-} as const;
+});
 
 /** RTM_GETSTATS attributes. */
-export const IFLA_STATS = {
+export const IFLA_STATS = table('IFLA_STATS_', {
   UNSPEC: 0,
   LINK_64: 1,
   LINK_XSTATS: 2,
   LINK_XSTATS_SLAVE: 3,
   LINK_OFFLOAD_XSTATS: 4,
   AF_SPEC: 5,
-} as const;
+});
