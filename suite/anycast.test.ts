@@ -6,30 +6,16 @@ import assert from 'node:assert/strict';
 import { useNetworks } from '../src/lib/networks.js';
 import { expectPacket, inject } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
-import { K, isSysError, type ErrnoCode } from '../src/lib/sys/index.js';
+import { errnoIs, K } from '../src/lib/sys/index.js';
 import { ipv6_mreq } from '../src/lib/uapi.js';
-import { ip6ToBytes } from '../src/lib/socket.js';
+import { ip6ToBytes, multicastMac, solicitedNode } from '../src/lib/addr.js';
 import { openTap } from '../src/lib/tun.js';
 import { ether, ipv6, ndOpt, neighborAdvert, neighborSolicit } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
 
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
-
 function join(s: Socket<'inet6'>, addr: string, ifindex: number, leave = false): void {
   s.setOption(K.SOL_IPV6, leave ? K.IPV6_LEAVE_ANYCAST : K.IPV6_JOIN_ANYCAST, ipv6_mreq.pack({ multiaddr: ip6ToBytes(addr), ifindex }));
-}
-
-function expand(addr: string): string[] {
-  const [head = '', tail = ''] = addr.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  return [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t].map((g) => g.padStart(4, '0'));
-}
-
-function solicitedNode(addr: string): { group: string; mac: string } {
-  const low = expand(addr).slice(-2).join('');
-  return { group: `ff02::1:ff${low.slice(2, 4)}:${low.slice(4, 8)}`, mac: `33:33:ff:${low.slice(2, 4)}:${low.slice(4, 6)}:${low.slice(6, 8)}` };
 }
 
 describe('anycast join rules (host)', () => {
@@ -38,21 +24,21 @@ describe('anycast join rules (host)', () => {
     const s = udpSocket(6);
     join(s, `2001:db8:${n.id}::a1`, n.ifindex);
     join(s, `2001:db8:${n.id}::a1`, n.ifindex, true);
-    assert.throws(() => join(s, `2001:db8:${n.id}::a1`, n.ifindex, true), isErr('ENOENT'));
+    assert.throws(() => join(s, `2001:db8:${n.id}::a1`, n.ifindex, true), errnoIs('ENOENT'));
     s.close();
   });
 
   nets.it('an address outside every on-link prefix is refused on a host (EADDRNOTAVAIL)', () => {
     const s = udpSocket(6);
-    assert.throws(() => join(s, '2001:db8:ff::a2', nets.net(1).ifindex), isErr('EADDRNOTAVAIL'));
+    assert.throws(() => join(s, '2001:db8:ff::a2', nets.net(1).ifindex), errnoIs('EADDRNOTAVAIL'));
     s.close();
   });
 
   nets.it('a multicast address or one of our own unicast addresses is refused (EINVAL)', () => {
     const n = nets.net(1);
     const s = udpSocket(6);
-    assert.throws(() => join(s, 'ff02::1234', n.ifindex), isErr('EINVAL'));
-    assert.throws(() => join(s, n.addr6, n.ifindex), isErr('EINVAL'));
+    assert.throws(() => join(s, 'ff02::1234', n.ifindex), errnoIs('EINVAL'));
+    assert.throws(() => join(s, n.addr6, n.ifindex), errnoIs('EINVAL'));
     s.close();
   });
 
@@ -64,7 +50,7 @@ describe('anycast join rules (host)', () => {
     join(s, `2001:db8:${n.id}::a3`, n.ifindex);
     join(s, `2001:db8:${n.id}::a3`, n.ifindex, true);
     join(s, `2001:db8:${n.id}::a3`, n.ifindex, true);
-    assert.throws(() => join(s, `2001:db8:${n.id}::a3`, n.ifindex, true), isErr('ENOENT'));
+    assert.throws(() => join(s, `2001:db8:${n.id}::a3`, n.ifindex, true), errnoIs('ENOENT'));
     s.close();
   });
 });
@@ -79,7 +65,7 @@ describe('anycast on the wire', () => {
     join(s, ac, n.ifindex);
     try {
       const snm = solicitedNode(ac);
-      inject(n, [ether({ src: peerMac, dst: snm.mac }), ipv6({ src: peer, dst: snm.group, hlim: 255 }), neighborSolicit({ target: ac, options: [ndOpt.srcLladdr(peerMac)] })]);
+      inject(n, [ether({ src: peerMac, dst: multicastMac(snm) }), ipv6({ src: peer, dst: snm, hlim: 255 }), neighborSolicit({ target: ac, options: [ndOpt.srcLladdr(peerMac)] })]);
       // RFC 4861 7.2.7: anycast answers never override. The anycast address is not one of our
       // unicast addresses, so ndisc_send_na() picks a source by the usual selection: addr6.
       expectPacket(n, [
@@ -103,7 +89,7 @@ describe('regression: device removal with an anycast address joined', () => {
     // The socket keeps its record; leaving drops it without touching the vanished device
     // (ipv6_sock_ac_drop finds no device by index), and a second leave finds nothing.
     join(s, '2001:db8:99::a', tap.ifindex, true);
-    assert.throws(() => join(s, '2001:db8:99::a', tap.ifindex, true), isErr('ENOENT'));
+    assert.throws(() => join(s, '2001:db8:99::a', tap.ifindex, true), errnoIs('ENOENT'));
     s.close();
     // The kernel is still fine: a new device with the same name works.
     const again = openTap({ name: 'ac0' });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject, readAll } from '../src/lib/expect.js';
 import { openRoute, RTNLGRP } from '../src/lib/netlink/route.js';
+import { multicastMac, solicitedNode } from '../src/lib/addr.js';
 import { udpSocket } from '../src/lib/socket.js';
 import { arp, ARPOP_REPLY, ARPOP_REQUEST, ether, ipv4, ipv6, ndOpt, neighborAdvert, neighborSolicit, raw, udp, type Layer } from '../src/lib/packet/index.js';
 
@@ -27,12 +28,13 @@ let hostCounter = 0x40;
 function neighbour(n: Network): { ip6: string; ip4: string; mac: string; snm: string; snmMac: string } {
   const h = ++hostCounter;
   const hex = h.toString(16).padStart(2, '0');
+  const ip6 = `2001:db8:${n.id}::${hex}`;
   return {
-    ip6: `2001:db8:${n.id}::${hex}`,
+    ip6,
     ip4: `198.51.100.${h - 0x40 + 10}`, // inside net1's 198.51.100.0/26
     mac: `02:00:00:aa:00:${hex}`,
-    snm: `ff02::1:ff00:${hex}`,
-    snmMac: `33:33:ff:00:00:${hex}`,
+    snm: solicitedNode(ip6),
+    snmMac: multicastMac(solicitedNode(ip6)),
   };
 }
 
@@ -149,7 +151,7 @@ describe('IPv6 address resolution', () => {
     const n = nets.net(1);
     const nb = neighbour(n);
     inject(n, [
-      ether({ src: nb.mac, dst: solicitedNodeMac(n.addr6) }),
+      ether({ src: nb.mac, dst: multicastMac(solicitedNode(n.addr6)) }),
       ipv6({ src: nb.ip6, dst: solicitedNode(n.addr6), hlim: 255 }),
       neighborSolicit({ target: n.addr6, options: [ndOpt.srcLladdr(nb.mac)] }),
     ]);
@@ -175,25 +177,6 @@ describe('IPv6 address resolution', () => {
     assert.equal(neighState(n, nb.ip6), 'none');
   });
 });
-
-/** ff02::1:ffXX:XXXX for an address (RFC 4291 2.7.1). */
-function solicitedNode(addr: string): string {
-  const groups = expand(addr);
-  const last = groups.slice(-2).map((g) => g.padStart(4, '0')).join('');
-  return `ff02::1:ff${last.slice(2, 4)}:${last.slice(4, 8)}`;
-}
-
-function expand(addr: string): string[] {
-  const [head = '', tail = ''] = addr.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  return [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-}
-
-function solicitedNodeMac(addr: string): string {
-  const last = expand(addr).slice(-2).map((g) => g.padStart(4, '0')).join('');
-  return `33:33:ff:${last.slice(2, 4)}:${last.slice(4, 6)}:${last.slice(6, 8)}`;
-}
 
 describe('IPv6 neighbour unreachability detection', () => {
   nets.it('STALE -> DELAY on use (packet sent at once to the cached MAC) -> PROBE with unicast NS', () => {

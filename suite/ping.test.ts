@@ -4,9 +4,11 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { asUser, procNetSockets, sysctl } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
+import { procNetSockets } from '../src/lib/procnet.js';
+import { sysctl } from '../src/lib/sysctl.js';
 import { pingSocket, rawSocket, encodeSockAddr, type Socket } from '../src/lib/socket.js';
-import { K, bind as sysBind, isSysError, sendto, type ErrnoCode } from '../src/lib/sys/index.js';
+import { errnoIs, K, bind as sysBind, sendto } from '../src/lib/sys/index.js';
 import {
   echoReply4,
   echoReply6,
@@ -41,8 +43,6 @@ function echo6(seq: number, data: string): Buffer {
   return b;
 }
 
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
-
 /** Ping sockets need the creating gid inside net.ipv4.ping_group_range (root included). */
 function allowGroups(lo: number, hi: number): () => void {
   return sysctl.set('net.ipv4.ping_group_range', `${lo}\t${hi}`);
@@ -72,14 +72,14 @@ function marked6(n: Network): Socket<'inet6'> {
 describe('ping socket creation', () => {
   nets.it('the default group range "1 0" refuses everyone, root included (EACCES)', () => {
     assert.equal(sysctl.get('net.ipv4.ping_group_range'), '1\t0');
-    assert.throws(() => pingSocket(4), isErr('EACCES'));
-    assert.throws(() => pingSocket(6), isErr('EACCES'));
+    assert.throws(() => pingSocket(4), errnoIs('EACCES'));
+    assert.throws(() => pingSocket(6), errnoIs('EACCES'));
   });
 
   nets.it('an unprivileged user outside the range gets EACCES', () => {
     const restore = allowGroups(100, 200);
     try {
-      assert.throws(() => asUser(NOBODY, () => pingSocket(4), { gid: NOBODY }), isErr('EACCES'));
+      assert.throws(() => asUser(NOBODY, () => pingSocket(4), { gid: NOBODY }), errnoIs('EACCES'));
     } finally {
       restore();
     }
@@ -107,7 +107,7 @@ describe('ping socket creation', () => {
   nets.it('raw ICMP sockets stay root-only even inside the ping range (EPERM)', () => {
     const restore = allowGroups(0, 0x7fffffff);
     try {
-      assert.throws(() => asUser(NOBODY, () => withRaw(), { gid: NOBODY }), isErr('EPERM'));
+      assert.throws(() => asUser(NOBODY, () => withRaw(), { gid: NOBODY }), errnoIs('EPERM'));
     } finally {
       restore();
     }
@@ -173,15 +173,15 @@ describe('ping over loopback', () => {
     const r = s.recvFrom({ timeoutMs: 1000 });
     assert.equal(r.data.readUInt16BE(6), 5);
     // inet_getname() reports ENOTCONN while inet_dport is 0, which it always is for ping.
-    assert.throws(() => s.peerAddress(), isErr('ENOTCONN'));
+    assert.throws(() => s.peerAddress(), errnoIs('ENOTCONN'));
     s.close();
   });
 
   nets.it('an unconnected send without an address fails with EDESTADDRREQ', () => {
     const s4 = withPing(() => pingSocket(4));
     const s6 = withPing(() => pingSocket(6));
-    assert.throws(() => s4.send(echo4(1, 'x')), isErr('EDESTADDRREQ'));
-    assert.throws(() => s6.send(echo6(1, 'x')), isErr('EDESTADDRREQ'));
+    assert.throws(() => s4.send(echo4(1, 'x')), errnoIs('EDESTADDRREQ'));
+    assert.throws(() => s6.send(echo6(1, 'x')), errnoIs('EDESTADDRREQ'));
     s4.close();
     s6.close();
   });
@@ -192,28 +192,28 @@ describe('ping message validation', () => {
     const s = withPing(() => pingSocket(4));
     const bad = echo4(1, 'x');
     bad[0] = 13; // timestamp request
-    assert.throws(() => s.sendTo(bad, '127.0.0.1'), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(bad, '127.0.0.1'), errnoIs('EINVAL'));
     const code = echo4(1, 'x');
     code[1] = 1;
-    assert.throws(() => s.sendTo(code, '127.0.0.1'), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(code, '127.0.0.1'), errnoIs('EINVAL'));
     s.close();
   });
 
   nets.it('IPv6: an IPv4 echo type is refused (EINVAL)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.sendTo(echo4(1, 'x'), '::1'), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(echo4(1, 'x'), '::1'), errnoIs('EINVAL'));
     s.close();
   });
 
   nets.it('a message shorter than an ICMP header is refused (EINVAL)', () => {
     const s = withPing(() => pingSocket(4));
-    assert.throws(() => s.sendTo(Buffer.from([8, 0, 0, 0]), '127.0.0.1'), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(Buffer.from([8, 0, 0, 0]), '127.0.0.1'), errnoIs('EINVAL'));
     s.close();
   });
 
   nets.it('MSG_OOB is refused (EOPNOTSUPP)', () => {
     const s = withPing(() => pingSocket(4));
-    assert.throws(() => s.sendTo(echo4(1, 'x'), '127.0.0.1', K.MSG_OOB), isErr('EOPNOTSUPP'));
+    assert.throws(() => s.sendTo(echo4(1, 'x'), '127.0.0.1', K.MSG_OOB), errnoIs('EOPNOTSUPP'));
     s.close();
   });
 });
@@ -226,7 +226,7 @@ describe('ping bind rules', () => {
     assert.equal(s.localAddress().address, n.addr4);
     s.close();
     const t = withPing(() => pingSocket(4));
-    assert.throws(() => t.bind(n.router.ip4), isErr('EADDRNOTAVAIL'));
+    assert.throws(() => t.bind(n.router.ip4), errnoIs('EADDRNOTAVAIL'));
     t.close();
   });
 
@@ -245,15 +245,15 @@ describe('ping bind rules', () => {
 
   nets.it('IPv4: broadcast and multicast addresses cannot be bound (EADDRNOTAVAIL)', () => {
     const s = withPing(() => pingSocket(4));
-    assert.throws(() => s.bind('255.255.255.255'), isErr('EADDRNOTAVAIL'));
-    assert.throws(() => s.bind('224.0.0.1'), isErr('EADDRNOTAVAIL'));
+    assert.throws(() => s.bind('255.255.255.255'), errnoIs('EADDRNOTAVAIL'));
+    assert.throws(() => s.bind('224.0.0.1'), errnoIs('EADDRNOTAVAIL'));
     s.close();
   });
 
   nets.it('IPv4: an AF_INET6 address is refused (EAFNOSUPPORT), AF_UNSPEC with INADDR_ANY accepted', () => {
     const s = withPing(() => pingSocket(4));
     const six = encodeSockAddr({ family: 'inet6', address: '::1', port: 0, flowinfo: 0, scopeId: 0 });
-    assert.throws(() => bindRaw(s.fd, six), isErr('EAFNOSUPPORT'));
+    assert.throws(() => bindRaw(s.fd, six), errnoIs('EAFNOSUPPORT'));
     const unspecAny = Buffer.alloc(16); // sin_family 0, address 0.0.0.0
     bindRaw(s.fd, unspecAny);
     s.close();
@@ -261,7 +261,7 @@ describe('ping bind rules', () => {
 
   nets.it('IPv4: a short address is refused (EINVAL)', () => {
     const s = withPing(() => pingSocket(4));
-    assert.throws(() => bindRaw(s.fd, Buffer.from([2, 0, 0, 0])), isErr('EINVAL'));
+    assert.throws(() => bindRaw(s.fd, Buffer.from([2, 0, 0, 0])), errnoIs('EINVAL'));
     s.close();
   });
 
@@ -274,7 +274,7 @@ describe('ping bind rules', () => {
     a.bind('0.0.0.0:7777');
     b.bind('0.0.0.0:7777');
     c.setOption(K.SOL_SOCKET, K.SO_REUSEADDR, 0);
-    assert.throws(() => c.bind('0.0.0.0:7777'), isErr('EADDRINUSE'));
+    assert.throws(() => c.bind('0.0.0.0:7777'), errnoIs('EADDRINUSE'));
     a.close();
     b.close();
     c.close();
@@ -287,13 +287,13 @@ describe('ping bind rules', () => {
     assert.equal(s.localAddress().address, n.addr6);
     s.close();
     const t = withPing(() => pingSocket(6));
-    assert.throws(() => t.bind(REMOTE6), isErr('EADDRNOTAVAIL'));
+    assert.throws(() => t.bind(REMOTE6), errnoIs('EADDRNOTAVAIL'));
     t.close();
   });
 
   nets.it('IPv6: a multicast address cannot be bound (EINVAL)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.bind('ff02::1'), isErr('EINVAL'));
+    assert.throws(() => s.bind('ff02::1'), errnoIs('EINVAL'));
     s.close();
   });
 
@@ -301,10 +301,10 @@ describe('ping bind rules', () => {
     const s = withPing(() => pingSocket(6));
     // sockaddr_in is shorter than sockaddr_in6: the length check comes first.
     const four = encodeSockAddr({ family: 'inet', address: '127.0.0.1', port: 0 });
-    assert.throws(() => bindRaw(s.fd, four), isErr('EINVAL'));
+    assert.throws(() => bindRaw(s.fd, four), errnoIs('EINVAL'));
     const padded = Buffer.alloc(28);
     four.copy(padded);
-    assert.throws(() => bindRaw(s.fd, padded), isErr('EAFNOSUPPORT'));
+    assert.throws(() => bindRaw(s.fd, padded), errnoIs('EAFNOSUPPORT'));
     s.close();
   });
 });
@@ -318,7 +318,7 @@ describe('ping link-local scopes', () => {
   nets.it('binding a link-local address needs a scope id (EINVAL without)', () => {
     const n = nets.net(2);
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.bind(n.ll6), isErr('EINVAL'));
+    assert.throws(() => s.bind(n.ll6), errnoIs('EINVAL'));
     s.bind({ address: n.ll6, scopeId: n.ifindex });
     assert.equal(s.localAddress().scopeId, n.ifindex);
     s.close();
@@ -326,19 +326,19 @@ describe('ping link-local scopes', () => {
 
   nets.it('binding a link-local address with the wrong interface fails (EADDRNOTAVAIL)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.bind({ address: nets.net(2).ll6, scopeId: nets.net(3).ifindex }), isErr('EADDRNOTAVAIL'));
+    assert.throws(() => s.bind({ address: nets.net(2).ll6, scopeId: nets.net(3).ifindex }), errnoIs('EADDRNOTAVAIL'));
     s.close();
   });
 
   nets.it('binding with a scope id of a missing interface fails (ENODEV)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.bind({ address: nets.net(2).ll6, scopeId: 9999 }), isErr('ENODEV'));
+    assert.throws(() => s.bind({ address: nets.net(2).ll6, scopeId: 9999 }), errnoIs('ENODEV'));
     s.close();
   });
 
   nets.it('sending to a link-local address without a scope fails (EINVAL)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.sendTo(echo6(1, 'x'), nets.net(1).router.ll), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(echo6(1, 'x'), nets.net(1).router.ll), errnoIs('EINVAL'));
     s.close();
   });
 
@@ -359,7 +359,7 @@ describe('ping link-local scopes', () => {
   nets.it('a scope id that disagrees with SO_BINDTODEVICE fails (EINVAL)', () => {
     const s = withPing(() => pingSocket(6));
     s.bindToDevice(nets.net(1).ifname);
-    assert.throws(() => s.sendTo(echo6(1, 'x'), { address: nets.net(2).router.ll, scopeId: nets.net(2).ifindex }), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(echo6(1, 'x'), { address: nets.net(2).router.ll, scopeId: nets.net(2).ifindex }), errnoIs('EINVAL'));
     s.close();
   });
 });
@@ -367,21 +367,21 @@ describe('ping link-local scopes', () => {
 describe('ping cross-family calls', () => {
   nets.it('IPv6 socket: an IPv4-mapped destination is refused (EINVAL)', () => {
     const s = withPing(() => pingSocket(6));
-    assert.throws(() => s.sendTo(echo6(1, 'x'), '::ffff:127.0.0.1'), isErr('EINVAL'));
+    assert.throws(() => s.sendTo(echo6(1, 'x'), '::ffff:127.0.0.1'), errnoIs('EINVAL'));
     s.close();
   });
 
   nets.it('IPv6 socket: a sockaddr_in destination is refused (EINVAL: too short)', () => {
     const s = withPing(() => pingSocket(6));
     const four = encodeSockAddr({ family: 'inet', address: '127.0.0.1', port: 0 });
-    assert.throws(() => sendto(s.fd, echo6(1, 'x'), 0, four), isErr('EINVAL'));
+    assert.throws(() => sendto(s.fd, echo6(1, 'x'), 0, four), errnoIs('EINVAL'));
     s.close();
   });
 
   nets.it('IPv4 socket: a sockaddr_in6 destination is refused (EAFNOSUPPORT)', () => {
     const s = withPing(() => pingSocket(4));
     const six = encodeSockAddr({ family: 'inet6', address: '::1', port: 0, flowinfo: 0, scopeId: 0 });
-    assert.throws(() => sendto(s.fd, echo4(1, 'x'), 0, six), isErr('EAFNOSUPPORT'));
+    assert.throws(() => sendto(s.fd, echo4(1, 'x'), 0, six), errnoIs('EAFNOSUPPORT'));
     s.close();
   });
 
@@ -438,7 +438,7 @@ describe('ping to remote targets through the networks', () => {
     const ident = s.localAddress().port;
     expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4, df: true }), echoRequest4({ id: ident, seq: 1 }), raw('x')], { ignore: ['ipv4.id'] });
     inject(n, [ipv4({ src: REMOTE4, dst: n.addr4 }), echoReply4({ id: (ident + 1) & 0xffff, seq: 1 }), raw('x')]);
-    assert.throws(() => s.recvFrom({ timeoutMs: 200 }), isErr('EAGAIN'));
+    assert.throws(() => s.recvFrom({ timeoutMs: 200 }), errnoIs('EAGAIN'));
     s.close();
   });
 
@@ -449,7 +449,7 @@ describe('ping to remote targets through the networks', () => {
     const ident = s.localAddress().port;
     expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4, df: true }), echoRequest4({ id: ident, seq: 1 }), raw('x')], { ignore: ['ipv4.id'] });
     inject(n, [ipv4({ src: REMOTE4, dst: n.addr4 }), { ...echoReply4({ id: ident, seq: 1 }), checksum: 0x1234 }, raw('x')]);
-    assert.throws(() => s.recvFrom({ timeoutMs: 200 }), isErr('EAGAIN'));
+    assert.throws(() => s.recvFrom({ timeoutMs: 200 }), errnoIs('EAGAIN'));
     s.close();
   });
 
@@ -474,8 +474,8 @@ describe('ping to remote targets through the networks', () => {
   nets.it('without a mark, uid or device the unreachable rule refuses (ENETUNREACH)', () => {
     const s4 = withPing(() => pingSocket(4));
     const s6 = withPing(() => pingSocket(6));
-    assert.throws(() => s4.sendTo(echo4(1, 'x'), REMOTE4), isErr('ENETUNREACH'));
-    assert.throws(() => s6.sendTo(echo6(1, 'x'), REMOTE6), isErr('ENETUNREACH'));
+    assert.throws(() => s4.sendTo(echo4(1, 'x'), REMOTE4), errnoIs('ENETUNREACH'));
+    assert.throws(() => s6.sendTo(echo6(1, 'x'), REMOTE6), errnoIs('ENETUNREACH'));
     s4.close();
     s6.close();
   });
@@ -509,7 +509,7 @@ describe('ping ICMP errors through the error queue', () => {
     const ident = s.localAddress().port;
     const sent = expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4, df: true }), echoRequest4({ id: ident, seq: 6 }), raw('q')], { ignore: ['ipv4.id'] });
     inject(n, [ipv4({ src: n.router.ip4, dst: n.addr4 }), icmp({ icmpType: ICMP_DEST_UNREACH, code: ICMP_HOST_UNREACH }), ...(sent as Layer[])]);
-    assert.throws(() => s.recvError({ timeoutMs: 200 }), isErr('EAGAIN'));
+    assert.throws(() => s.recvError({ timeoutMs: 200 }), errnoIs('EAGAIN'));
     s.close();
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectPacket, inject } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
-import { K, isSysError } from '../src/lib/sys/index.js';
+import { errnoIs, K } from '../src/lib/sys/index.js';
 import { build, icmp, icmpv6, ipv4, ipv6, raw, udp, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMPV6_PKT_TOOBIG, type Layer } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 2 });
@@ -59,7 +59,7 @@ describe('IPv4 path MTU', () => {
     try {
       // The exception from the previous case (same destination, same network) still holds.
       assert.equal(a.getIntOption(K.SOL_IP, K.IP_MTU), 1300);
-      assert.throws(() => a.send(Buffer.alloc(1300 - 28 + 1)), (e: unknown) => isSysError(e, 'EMSGSIZE'));
+      assert.throws(() => a.send(Buffer.alloc(1300 - 28 + 1)), errnoIs('EMSGSIZE'));
       sendAndCapture4(n, a, 7002, 1300 - 28);
     } finally {
       a.close();

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { useNetworks, routerAdvertisement, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectPacket, inject } from '../src/lib/expect.js';
-import { sysctl } from '../src/lib/net.js';
+import { eui64Address } from '../src/lib/addr.js';
+import { sysctl } from '../src/lib/sysctl.js';
 import type { Route } from '../src/lib/netlink/route.js';
 import { udpSocket } from '../src/lib/socket.js';
 import {
-  build, canonicalIpv6, ether, ipv6, ndOpt, routerAdvert, routerSolicit, udp, raw, ICMPV6_ROUTER_PREF_HIGH, ICMPV6_ROUTER_PREF_LOW, ICMPV6_ROUTER_PREF_MEDIUM, type NdOption,
+  build, ether, ipv6, ndOpt, routerAdvert, routerSolicit, udp, raw, ICMPV6_ROUTER_PREF_HIGH, ICMPV6_ROUTER_PREF_LOW, ICMPV6_ROUTER_PREF_MEDIUM, type NdOption,
 } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 2 });
@@ -35,14 +36,6 @@ function ra(n: Network, f: { routerLifetime?: number; curHopLimit?: number; prf?
 
 function mainDefault(n: Network): Route | undefined {
   return nets.rt.routes({ family: 'inet6', table: 'main' }).find((r) => r.dst === 'default' && r.oif === n.ifindex);
-}
-
-/** The last four hextets of an address ('fe80::ff:fe00:101' -> '0:ff:fe00:101'). */
-function expandTail(addr: string): string {
-  const [head = '', tail = ''] = addr.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  return [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t].slice(4).join(':');
 }
 
 function settle(): void {
@@ -163,8 +156,7 @@ describe('router advertisements', () => {
     const extra = `2001:db8:${n.id}:1::`;
     inject(n, routerAdvertisement({ router: n.router, prefix6: `${extra}/64` }));
     // Same interface identifier as the first SLAAC address (EUI-64 of the MAC).
-    const iid = expandTail(n.ll6);
-    const want = canonicalIpv6(`2001:db8:${n.id}:1:${iid}`);
+    const want = eui64Address(`${extra}/64`, n.mac);
     nets.rt.waitAddressUsable(n.ifindex, want, 1000);
     const a = nets.rt.addresses({ family: 'inet6', dev: n.ifindex }).find((x) => x.address === want);
     assert.equal(a?.prefixlen, 64);

@@ -16,12 +16,10 @@ import { gunzipSync } from 'node:zlib';
 import { useNetworks, REMOTE4, REMOTE6 } from '../src/lib/networks.js';
 import { expectNone } from '../src/lib/expect.js';
 import { tcpSocket, udpSocket, type Socket } from '../src/lib/socket.js';
-import { isSysError, K, type ErrnoCode } from '../src/lib/sys/index.js';
+import { errnoIs, K } from '../src/lib/sys/index.js';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
-
 type V = 4 | 6;
 type AnySocket = Socket<'inet'> | Socket<'inet6'>;
 
@@ -118,7 +116,7 @@ describe('REJECT in OUTPUT', () => {
         // A bound on the wait: a reset that never arrived would otherwise block for the SYN
         // retransmissions (connect returns EINPROGRESS when SO_SNDTIMEO runs out).
         s.setTimeouts({ sendMs: 3000 });
-        assert.throws(() => s.connect({ address: remote(v), port: TCP_PORT }), isErr('ECONNREFUSED'));
+        assert.throws(() => s.connect({ address: remote(v), port: TCP_PORT }), errnoIs('ECONNREFUSED'));
         quiet();
         // Exactly one SYN met the rule: the refusal came before any retransmission.
         assert.equal(ruleCount(v, TCP_PORT), 1);
@@ -133,9 +131,9 @@ describe('REJECT in OUTPUT', () => {
       try {
         s.connect({ address: remote(v), port: UDP_PORT });
         // The target drops the datagram (NF_DROP without an errno is EPERM for the sender)...
-        assert.throws(() => s.send(Buffer.from('rejected')), isErr('EPERM'));
+        assert.throws(() => s.send(Buffer.from('rejected')), errnoIs('EPERM'));
         // ...after icmp_send / icmpv6_send looped a port unreachable back to the socket.
-        assert.throws(() => s.recv({ timeoutMs: 1000 }), isErr('ECONNREFUSED'));
+        assert.throws(() => s.recv({ timeoutMs: 1000 }), errnoIs('ECONNREFUSED'));
         quiet();
       } finally {
         s.close();
@@ -149,7 +147,7 @@ describe('REJECT in OUTPUT', () => {
       try {
         if (v === 4) s.setOption(K.SOL_IP, K.IP_RECVERR, 1);
         else s.setOption(K.SOL_IPV6, K.IPV6_RECVERR, 1);
-        assert.throws(() => (s as Socket<'inet'>).sendTo(Buffer.from('errq'), { address: remote(v), port: UDP_PORT }), isErr('EPERM'));
+        assert.throws(() => (s as Socket<'inet'>).sendTo(Buffer.from('errq'), { address: remote(v), port: UDP_PORT }), errnoIs('EPERM'));
         const { error, data } = s.recvError({ timeoutMs: 1000 });
         assert.equal(error.code, 'ECONNREFUSED');
         assert.equal(error.origin, v === 4 ? K.SO_EE_ORIGIN_ICMP : K.SO_EE_ORIGIN_ICMP6);

@@ -5,14 +5,13 @@ import { before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, PRIO_UID, UID_BASE, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { asUser, sysctl } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
+import { sysctl } from '../src/lib/sysctl.js';
 import { openSocket, pingSocket, rawSocket, tcpSocket, udpSocket, type Socket } from '../src/lib/socket.js';
-import { isSysError, type ErrnoCode } from '../src/lib/sys/index.js';
+import { errnoIs } from '../src/lib/sys/index.js';
 import { echoRequest4, echoRequest6, ipv4, ipv6, raw, tcp, udp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
 const nets = useNetworks();
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
-
 before(() => {
   // Deterministic SYNs: no timestamps (their value is random), a fixed receive buffer ceiling
   // (it sets the window scale), and ping sockets allowed.
@@ -94,7 +93,7 @@ function fire(s: AnySocket, v: V, proto: Proto, n: Network): { expected: Layer[]
       return { expected: [l, raw('raw')], ignore };
     }
     case 'tcp': {
-      assert.throws(() => (s as Socket<'inet'>).connect({ address: dst, port: DPORT }), isErr('EINPROGRESS'));
+      assert.throws(() => (s as Socket<'inet'>).connect({ address: dst, port: DPORT }), errnoIs('EINPROGRESS'));
       // The window is 65535 rounded down to a multiple of the MSS (tcp_select_initial_window).
       const mss = v === 4 ? 1460 : 1440;
       const window = Math.floor(65535 / mss) * mss;
@@ -139,7 +138,7 @@ describe('outgoing packets leave on the selected network', () => {
     nets.it(`TCP IPv${v} ignores IP_UNICAST_IF: connect finds no route (ENETUNREACH)`, () => {
       const s = open(v, 'tcp');
       s.setUnicastIf(nets.net(1).ifindex);
-      assert.throws(() => s.connect({ address: v === 4 ? REMOTE4 : REMOTE6, port: DPORT }), isErr('ENETUNREACH'));
+      assert.throws(() => s.connect({ address: v === 4 ? REMOTE4 : REMOTE6, port: DPORT }), errnoIs('ENETUNREACH'));
       s.close();
     });
   }
@@ -153,7 +152,7 @@ describe('outgoing packets leave on the selected network', () => {
         else if (proto === 'udp') s.sendTo(Buffer.from('x'), { address: dst, port: DPORT });
         else s.sendTo(proto === 'ping' ? ECHO(4) : Buffer.from('x'), dst);
       };
-      assert.throws(send, isErr('ENETUNREACH'));
+      assert.throws(send, errnoIs('ENETUNREACH'));
       for (const n of nets.all) expectNone(n, { timeoutMs: 20 });
       s.close();
     });
@@ -192,7 +191,7 @@ describe('rule precedence', () => {
   nets.it('a mark for no network hits the unreachable rule (ENETUNREACH)', () => {
     const s = udpSocket(6);
     s.setMark(77);
-    assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT }), isErr('ENETUNREACH'));
+    assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT }), errnoIs('ENETUNREACH'));
     s.close();
   });
 
@@ -222,7 +221,7 @@ describe('route queries and uid-range rules over netlink', () => {
   });
 
   nets.it('RTM_GETROUTE with nothing selecting a network fails with ENETUNREACH', () => {
-    assert.throws(() => nets.rt.getRoute({ to: REMOTE4 }), (e: unknown) => (e as { code?: string }).code === 'ENETUNREACH');
+    assert.throws(() => nets.rt.getRoute({ to: REMOTE4 }), errnoIs('ENETUNREACH'));
   });
 
   nets.it('the rule dump shows each uid range exactly as added', () => {
@@ -239,7 +238,7 @@ describe('route queries and uid-range rules over netlink', () => {
     try {
       assert.equal(nets.rt.getRoute({ to: REMOTE4, uid: 30000 }).oif, n.ifindex);
       assert.equal(nets.rt.getRoute({ to: REMOTE4, uid: 30009 }).oif, n.ifindex);
-      assert.throws(() => nets.rt.getRoute({ to: REMOTE4, uid: 30010 }), (e: unknown) => (e as { code?: string }).code === 'ENETUNREACH');
+      assert.throws(() => nets.rt.getRoute({ to: REMOTE4, uid: 30010 }), errnoIs('ENETUNREACH'));
     } finally {
       nets.rt.deleteRule({ family: 'inet', priority: 150, uidRange: { start: 30000, end: 30009 }, table: n.table });
     }
@@ -248,7 +247,7 @@ describe('route queries and uid-range rules over netlink', () => {
   nets.it('a uid range with start above end is refused (EINVAL)', () => {
     assert.throws(
       () => nets.rt.addRule({ family: 'inet', priority: 151, uidRange: { start: 10, end: 5 }, table: 100 }),
-      (e: unknown) => (e as { code?: string }).code === 'EINVAL',
+      errnoIs('EINVAL'),
     );
   });
 });

@@ -5,10 +5,10 @@ import { describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { procNetSockets } from '../src/lib/net.js';
+import { procNetSockets } from '../src/lib/procnet.js';
 import { df, openSockDiag, type DiagSocket, type SockDiag } from '../src/lib/netlink/sockdiag.js';
 import { openSocket, tcpSocket, udpSocket, type Socket } from '../src/lib/socket.js';
-import { isSysError } from '../src/lib/sys/index.js';
+import { errnoIs, isSysError } from '../src/lib/sys/index.js';
 import { ipv4, layer, tcp, type Layer } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -64,7 +64,7 @@ function destroyOrSkip(t: TestContext, d: SockDiag, id: Parameters<SockDiag['des
     d.destroy(id);
     return true;
   } catch (e) {
-    if ((e as { code?: string }).code === 'EOPNOTSUPP') {
+    if (isSysError(e, 'EOPNOTSUPP')) {
       t.skip('kernel built without CONFIG_INET_DIAG_DESTROY');
       return false;
     }
@@ -156,7 +156,7 @@ describe('bytecode filters', () => {
         const s = d.lookup(id);
         assert.equal(s.state, 'established');
         assert.equal(d.lookup({ ...id, cookie: s.cookie }).cookie, s.cookie);
-        assert.throws(() => d.lookup({ ...id, cookie: s.cookie + 1n }), (e: unknown) => (e as { code?: string }).code === 'ENOENT');
+        assert.throws(() => d.lookup({ ...id, cookie: s.cookie + 1n }), errnoIs('ENOENT'));
       });
     } finally {
       reset(c);
@@ -170,7 +170,7 @@ describe('SOCK_DESTROY', () => {
     const ok = withDiag((d) => destroyOrSkip(t, d, { family: 'inet', protocol: 'tcp', src: c.n.addr4, sport: 106, dst: REMOTE4, dport: PEER }));
     if (!ok) return reset(c);
     expectPacket(c.n, [fromKernel(c.n), tcp({ sport: 106, dport: PEER, seq: c.iss, ack: 1001, flags: 'RA', window: 64240 })], { ignore: ['ipv4.id'] });
-    assert.throws(() => c.sock.recv({ timeoutMs: 100 }), (e: unknown) => isSysError(e, 'ECONNABORTED'));
+    assert.throws(() => c.sock.recv({ timeoutMs: 100 }), errnoIs('ECONNABORTED'));
     c.sock.close();
     c.listener.close();
   });
@@ -186,7 +186,7 @@ describe('SOCK_DESTROY', () => {
     // (Kernels from 6.3 on still dump it as a bound-only CLOSE socket; none show it listening.)
     assert.equal(withDiag((d) => d.dump({ family: 'inet', protocol: 'tcp', states: ['listen'] })).filter((s) => s.sport === 107).length, 0);
     // inet_csk_accept() refuses a socket that is not in LISTEN.
-    assert.throws(() => l.accept({ timeoutMs: 50 }), (e: unknown) => isSysError(e, 'EINVAL'));
+    assert.throws(() => l.accept({ timeoutMs: 50 }), errnoIs('EINVAL'));
     l.close();
   });
 
@@ -194,7 +194,7 @@ describe('SOCK_DESTROY', () => {
     const n = nets.net(1);
     const s = openSocket('inet', 'stream', 0, { nonBlocking: true });
     s.setMark(n.mark);
-    assert.throws(() => s.connect({ address: REMOTE4, port: 9 }), (e: unknown) => isSysError(e, 'EINPROGRESS'));
+    assert.throws(() => s.connect({ address: REMOTE4, port: 9 }), errnoIs('EINPROGRESS'));
     const sport = s.localAddress().port;
     expectPacket(n, [fromKernel(n), tcp({ sport, dport: 9, flags: 'S' })], { ignore: ['ipv4.id', 'tcp.seq', 'tcp.window', 'tcp.options'] });
     const ok = withDiag((d) => destroyOrSkip(t, d, { family: 'inet', protocol: 'tcp', src: n.addr4, sport, dst: REMOTE4, dport: 9 }));
@@ -209,7 +209,7 @@ describe('SOCK_DESTROY', () => {
     u.bind('127.0.0.1:5355');
     const ok = withDiag((d) => destroyOrSkip(t, d, { family: 'inet', protocol: 'udp', src: '127.0.0.1', sport: 5355, dst: '0.0.0.0', dport: 0 }));
     if (!ok) return u.close();
-    assert.throws(() => u.recv({ timeoutMs: 100 }), (e: unknown) => isSysError(e, 'ECONNABORTED'));
+    assert.throws(() => u.recv({ timeoutMs: 100 }), errnoIs('ECONNABORTED'));
     // __udp_disconnect() keeps the socket hashed when the port was bound explicitly.
     assert.deepEqual(withDiag((d) => d.dump({ family: 'inet', protocol: 'udp' })).filter((s) => s.sport === 5355).map(key), ['127.0.0.1:5355>0.0.0.0:0/close']);
     u.close();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { existsSync } from 'node:fs';
+import { multicastMac, solicitedNode } from '../src/lib/addr.js';
 import { udpSocket } from '../src/lib/socket.js';
 import { isSysError } from '../src/lib/sys/index.js';
 import { ether, ipv6, ndOpt, neighborAdvert, neighborSolicit, ND_OPT_NONCE, type Layer } from '../src/lib/packet/index.js';
@@ -25,25 +26,12 @@ function freshAddress(n: Network): string {
   return `2001:db8:${n.id}::d${(++counter).toString(16).padStart(3, '0')}`;
 }
 
-function expand(addr: string): string[] {
-  const [head = '', tail = ''] = addr.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  return [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t].map((g) => g.padStart(4, '0'));
-}
-
-/** Solicited-node multicast group and its MAC (RFC 4291 2.7.1, RFC 2464 7). */
-function solicitedNode(addr: string): { group: string; mac: string } {
-  const low = expand(addr).slice(-2).join('');
-  return { group: `ff02::1:ff${low.slice(2, 4)}:${low.slice(4, 8)}`, mac: `33:33:ff:${low.slice(2, 4)}:${low.slice(4, 6)}:${low.slice(6, 8)}` };
-}
-
 function dadNsLayers(n: Network, addr: string, nonce: boolean): Layer[] {
   const snm = solicitedNode(addr);
   // From the unspecified address, so without a source link-layer option (RFC 4861 4.3); with
   // enhanced_dad (default on) a 6-byte random nonce option instead.
   const options = nonce ? [{ kind: 'option' as const, code: ND_OPT_NONCE, data: Buffer.alloc(6) }] : [];
-  return [ether({ src: n.mac, dst: snm.mac }), ipv6({ src: '::', dst: snm.group, hlim: 255 }), neighborSolicit({ target: addr, options })];
+  return [ether({ src: n.mac, dst: multicastMac(snm) }), ipv6({ src: '::', dst: snm, hlim: 255 }), neighborSolicit({ target: addr, options })];
 }
 
 /** Expect the DAD solicitation for addr; its nonce bytes are random, their length is checked. */
@@ -187,7 +175,7 @@ describe('duplicate address detection', () => {
     nets.rt.addAddress({ dev: n.ifindex, address: `${a}/64`, flags: ['noprefixroute'] });
     expectDad(n, a);
     const snm = solicitedNode(a);
-    inject(n, [ether({ src: '02:00:00:bb:00:02', dst: snm.mac }), ipv6({ src: '::', dst: snm.group, hlim: 255 }), neighborSolicit({ target: a, options: [] })]);
+    inject(n, [ether({ src: '02:00:00:bb:00:02', dst: multicastMac(snm) }), ipv6({ src: '::', dst: snm, hlim: 255 }), neighborSolicit({ target: a, options: [] })]);
     waitFlags(n, a, (x) => x.includes('DADFAILED'), 1000, 'DAD did not fail');
     nets.rt.deleteAddress(n.ifindex, `${a}/64`);
   });

@@ -5,9 +5,9 @@ import { before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { procNetSockets } from '../src/lib/net.js';
+import { procNetSockets } from '../src/lib/procnet.js';
 import { tcpSocket, type Socket } from '../src/lib/socket.js';
-import { K } from '../src/lib/sys/index.js';
+import { errnoIs, K } from '../src/lib/sys/index.js';
 import { ipv4, layer, raw, tcp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 2 });
@@ -121,7 +121,7 @@ describe('data', () => {
     send(c, 'PA', 'zzz');
     c.peerSeq = saved;
     expectSeg(c, { flags: 'A' });
-    assert.throws(() => c.sock.recv({ timeoutMs: 100 }), (e: unknown) => (e as { code?: string }).code === 'EAGAIN');
+    assert.throws(() => c.sock.recv({ timeoutMs: 100 }), errnoIs('EAGAIN'));
     close(c);
   });
 });
@@ -168,7 +168,7 @@ describe('connection teardown', () => {
   nets.it('an RST from the peer makes the next read fail with ECONNRESET', () => {
     const c = passiveOpen(nets.net(1), 87);
     send(c, 'R');
-    assert.throws(() => c.sock.recv({ timeoutMs: 1000 }), (e: unknown) => (e as { code?: string }).code === 'ECONNRESET');
+    assert.throws(() => c.sock.recv({ timeoutMs: 1000 }), errnoIs('ECONNRESET'));
     expectNone(c.n, { timeoutMs: 100 });
     close(c);
   });
@@ -240,7 +240,7 @@ describe('resets and cookies', () => {
     try {
       inject(n, [ip(n, true), tcp({ sport: 40200, dport: 89, seq: 1000, ack: 12345, flags: 'A', window: 65535 })]);
       expectPacket(n, [ip(n, false), tcp({ sport: 89, dport: 40200, seq: 12345, ack: 0, flags: 'R', window: 0 })], { ignore: ['ipv4.id'] });
-      assert.throws(() => l.accept({ timeoutMs: 100 }), (e: unknown) => (e as { code?: string }).code === 'EAGAIN');
+      assert.throws(() => l.accept({ timeoutMs: 100 }), errnoIs('EAGAIN'));
     } finally {
       l.close();
       nets.sysctl('net.ipv4.tcp_syncookies', 1);
@@ -314,7 +314,7 @@ describe('TCP Fast Open (server side)', () => {
       // The cookie is a keyed hash of the addresses: the valid one comes back.
       const opt = layer(synack, 'tcp')!.options[1];
       assert.deepEqual(opt?.kind === 'fastOpen' ? Buffer.from(opt.cookie) : null, good);
-      assert.throws(() => l.accept({ timeoutMs: 100 }), (e: unknown) => (e as { code?: string }).code === 'EAGAIN');
+      assert.throws(() => l.accept({ timeoutMs: 100 }), errnoIs('EAGAIN'));
       inject(n, [ip(n, true), tcp({ sport: 40404, dport: 97, seq: 3001, flags: 'R', window: 0 })]);
     } finally {
       l.close();

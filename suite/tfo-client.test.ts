@@ -11,7 +11,7 @@ import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject, nextPacket } from '../src/lib/expect.js';
 import { openTcpMetrics } from '../src/lib/netlink/genl.js';
 import { tcpSocket, type Socket } from '../src/lib/socket.js';
-import { isSysError, K, type ErrnoCode } from '../src/lib/sys/index.js';
+import { errnoIs, K } from '../src/lib/sys/index.js';
 import { diff, ipv4, layer, raw, summary, tcp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -50,8 +50,6 @@ function client(n: Network, port: number): Socket<'inet'> {
   return s;
 }
 
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
-
 /** Fresh cookie cache for each case: the tcp_metrics entries of this namespace. */
 function flushCache(): void {
   const tm = openTcpMetrics();
@@ -84,7 +82,7 @@ function resetFromWire(n: Network, port: number, seq: number): void {
 function learnCookie(n: Network, port: number): void {
   const s = client(n, port);
   try {
-    assert.throws(() => s.sendTo(Buffer.from('first'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), isErr('EINPROGRESS'));
+    assert.throws(() => s.sendTo(Buffer.from('first'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), errnoIs('EINPROGRESS'));
     const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(new Uint8Array(0)) })], { ignore: IGNORE });
     const iss = layer(syn, 'tcp')!.seq;
     inject(n, [inward(n), tcp({
@@ -104,7 +102,7 @@ describe('TCP Fast Open (client side)', () => {
     nets.sysctl('net.ipv4.tcp_fastopen', 0);
     const s = client(n, 41000);
     try {
-      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), isErr('EOPNOTSUPP'));
+      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), errnoIs('EOPNOTSUPP'));
       expectNone(n, { timeoutMs: 200 });
     } finally {
       s.close();
@@ -197,7 +195,7 @@ describe('TCP Fast Open (client side)', () => {
     const s = client(n, port);
     try {
       s.setOption(K.SOL_TCP, K.TCP_FASTOPEN_CONNECT, 1);
-      assert.throws(() => s.connect({ address: REMOTE4, port: SERVER_PORT }), isErr('EINPROGRESS'));
+      assert.throws(() => s.connect({ address: REMOTE4, port: SERVER_PORT }), errnoIs('EINPROGRESS'));
       const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(new Uint8Array(0)) })], { ignore: IGNORE });
       // Refused: the kernel answers nothing to a RST-ACK in SYN_SENT.
       inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 0, ack: layer(syn, 'tcp')!.seq + 1, flags: 'RA', window: 0 })]);

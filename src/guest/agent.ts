@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { enterNewNetns } from '../lib/net.js';
+import { enterNewNetns } from '../lib/netns.js';
 import { openRoute } from '../lib/netlink/route.js';
 import * as sys from '../lib/sys/index.js';
 

@@ -14,10 +14,12 @@ import { after, before, it, type TestContext } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enterNewNetns, sysctl } from './net.js';
+import { eui64Address, linkLocalAddress } from './addr.js';
+import { enterNewNetns } from './netns.js';
 import { openRoute, type Rtnl, type RuleSpec } from './netlink/route.js';
-import { build, canonicalIpv6, ether, ipv6, ndOpt, routerAdvert, writePcap, type NdOption } from './packet/index.js';
+import { build, ether, ipv6, ndOpt, routerAdvert, writePcap, type NdOption } from './packet/index.js';
 import { udpSocket } from './socket.js';
+import { sysctl } from './sysctl.js';
 import { openTap, type TunDevice } from './tun.js';
 
 /** A frame seen on a network's wire, in either direction, for the pcap. */
@@ -86,15 +88,6 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** EUI-64 interface identifier from a MAC (RFC 4291 appendix A), as 4 hextets. */
-function eui64(mac: string): string {
-  const b = mac.split(':').map((x) => parseInt(x, 16));
-  const id = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
-  const h: string[] = [];
-  for (let i = 0; i < 8; i += 2) h.push(((id[i]! << 8) | id[i + 1]!).toString(16));
-  return h.join(':');
-}
-
 /** IPv4 plan: networks 1-4 split 198.51.100.0/24, 5-8 split 192.0.2.0/24, in /26 blocks. */
 function v4Plan(id: number): { subnet: string; router: string; host: string } {
   const base = id <= 4 ? '198.51.100' : '192.0.2';
@@ -118,7 +111,7 @@ function makeNetwork(id: number, tap: TunDevice, mac: string, addr6: string): Ne
     router: { mac: `02:00:00:00:${id.toString(16).padStart(2, '0')}:fe`, ll: `fe80::${id}`, ip4: v4.router, ip6: `2001:db8:${id}::1` },
     prefix6: `2001:db8:${id}::/64`,
     addr6,
-    ll6: canonicalIpv6(`fe80::${eui64(mac)}`),
+    ll6: linkLocalAddress(mac),
     subnet4: v4.subnet,
     addr4: v4.host,
     prefixLen4: 26,
@@ -231,7 +224,7 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
       }
       // SLAAC: wait for the link-local address, then advertise the prefix and wait for the address.
       rt.waitAddressUsable(tap.name, n0.ll6, 5000);
-      const addr6 = canonicalIpv6(`2001:db8:${id}:0:${eui64(mac)}`);
+      const addr6 = eui64Address(n0.prefix6, mac);
       tap.write(routerAdvertisement(n0));
       rt.waitAddressUsable(tap.name, addr6, 5000);
       st.nets.push(makeNetwork(id, tap, mac, addr6));

@@ -20,22 +20,18 @@ import { TCP_INFO } from './include/uapi/linux/tcp.js';
 import { tcp_info, timeval } from './uapi.js';
 import type { StructValue } from './struct.js';
 import {
-  decodeSockAddr,
-  encodeSockAddr,
   netlinkAddress,
   packetAddress,
   parseInetAddress,
-  type Inet4Address,
-  type Inet6Address,
   type InetAddressInput,
-  type NetlinkAddress,
   type NetlinkAddressInput,
-  type PacketAddress,
   type PacketAddressInput,
 } from './socket/address.js';
+import { decodeSockAddr, encodeSockAddr, type Inet4Address, type Inet6Address, type NetlinkAddress, type PacketAddress } from './socket/sockaddr.js';
 import { decodeCmsgs, encodeCmsgs, findCmsg, type Cmsg, type CmsgOut, type RecvErr } from './socket/cmsg.js';
 
 export * from './socket/address.js';
+export * from './socket/sockaddr.js';
 export * from './socket/cmsg.js';
 
 export type Domain = 'inet' | 'inet6' | 'netlink' | 'packet';

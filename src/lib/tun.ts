@@ -1,13 +1,12 @@
 // tun and tap devices: the test holds the "wire" end. Frames the kernel transmits on the device
 // are read here; frames written here are received by the kernel as if they came off the wire.
-import * as sys from './sys/calls.js';
-import { isSysError } from './sys/error.js';
+import { IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF } from './include/uapi/linux/if_tun.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from './include/uapi/asm-generic/fcntl.js';
 import { POLLIN } from './include/uapi/asm-generic/poll.js';
-import { IFF_UP } from './include/uapi/linux/if.js';
-import { IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF } from './include/uapi/linux/if_tun.js';
+import { withRoute, type LinkChange } from './netlink/route.js';
+import * as sys from './sys/calls.js';
+import { isSysError } from './sys/error.js';
 import { ifreq_flags } from './uapi.js';
-import { interfaceIndex, linkFlags, linkMac, setLinkMac, setLinkMtu, setLinkUp } from './net.js';
 
 export interface TunOptions {
   /** Interface name, or a pattern like 'nt%d' (default: the kernel's 'tun%d' / 'tap%d'). */
@@ -51,19 +50,25 @@ export interface TunDevice {
 function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
   const fd = sys.open('/dev/net/tun', O_RDWR | O_NONBLOCK | O_CLOEXEC);
   let name: string;
+  let ifindex: number;
   try {
     const flags = (kind === 'tun' ? IFF_TUN : IFF_TAP) | (opts.packetInfo ? 0 : IFF_NO_PI);
     const req = ifreq_flags.pack({ name: opts.name ?? '', flags });
     sys.ioctl(fd, TUNSETIFF, req);
     name = ifreq_flags.unpack(req).name;
-    if (opts.mac !== undefined) setLinkMac(name, opts.mac);
-    if (opts.mtu !== undefined) setLinkMtu(name, opts.mtu);
-    if (opts.up ?? true) setLinkUp(name, true);
+    // One RTM_NEWLINK for MAC, MTU and up: applied in that order (do_setlink), as the ioctls were.
+    const change: LinkChange = { up: opts.up ?? true };
+    if (opts.mac !== undefined) change.address = opts.mac;
+    if (opts.mtu !== undefined) change.mtu = opts.mtu;
+    ifindex = withRoute((rt) => {
+      const i = rt.index(name);
+      rt.setLink(i, change);
+      return i;
+    });
   } catch (e) {
     sys.close(fd);
     throw e;
   }
-  const ifindex = interfaceIndex(name);
   let closed = false;
 
   const read = (o: { timeoutMs?: number; size?: number } = {}): Buffer | null => {
@@ -85,11 +90,11 @@ function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
     fd,
     name,
     ifindex,
-    mac: () => linkMac(name),
-    setMac: (mac) => setLinkMac(name, mac),
-    setUp: (up) => setLinkUp(name, up),
-    isUp: () => (linkFlags(name) & IFF_UP) !== 0,
-    setMtu: (mtu) => setLinkMtu(name, mtu),
+    mac: () => withRoute((rt) => rt.link(ifindex).address ?? ''),
+    setMac: (mac) => withRoute((rt) => rt.setLink(ifindex, { address: mac })),
+    setUp: (up) => withRoute((rt) => rt.setLink(ifindex, { up })),
+    isUp: () => withRoute((rt) => rt.link(ifindex).up),
+    setMtu: (mtu) => withRoute((rt) => rt.setLink(ifindex, { mtu })),
     read,
     readMatching(match, o = {}) {
       const deadline = Date.now() + (o.timeoutMs ?? 0);

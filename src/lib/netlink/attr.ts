@@ -1,7 +1,7 @@
 // Netlink attributes (struct nlattr, include/uapi/linux/netlink.h): 4-byte header
 // {len u16, type u16} + payload, each padded to 4 bytes; nla_len excludes the trailing pad.
 // Encoders return complete padded attributes, so a message body is just their concatenation.
-import { bytesToIp, ipToBytes } from './addr.js';
+import { bytesToIp, ipToBytes } from '../addr.js';
 
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN } from '../include/uapi/linux/netlink.js';
 

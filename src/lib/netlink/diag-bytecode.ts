@@ -4,7 +4,7 @@
 //
 // Program semantics: each op has `yes`/`no` byte offsets. Execution accepts when it reaches
 // exactly the end of the program and rejects when it jumps past it (to end + 4).
-import { ipToBytes, parsePrefix } from './addr.js';
+import { ipToBytes, parsePrefix } from '../addr.js';
 import { INET_DIAG_BC } from '../include/uapi/linux/inet_diag.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../include/linux/socket.js';
 

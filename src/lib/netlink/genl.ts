@@ -1,6 +1,6 @@
 // Generic netlink (include/uapi/linux/genetlink.h): family resolution through nlctrl, commands,
 // dumps and multicast groups by name; and the tcp_metrics family (include/uapi/linux/tcp_metrics.h).
-import { bytesToIp, familyOf, ipToBytes } from './addr.js';
+import { bytesToIp, ipFamily, ipToBytes } from '../addr.js';
 import { attrs, attrSet, nla, parseAttrs, type AttrBuf, type AttrSet } from './attr.js';
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import { struct } from './layout.js';
@@ -147,7 +147,7 @@ function decodeTcpMetrics(g: GenlMessage): TcpMetricsEntry {
 }
 
 function addrAttrs(addr?: string, saddr?: string): AttrBuf[] {
-  const v4 = (x: string): boolean => familyOf(x) === AF_INET;
+  const v4 = (x: string): boolean => ipFamily(x) === AF_INET;
   return [
     addr !== undefined && nla.bytes(v4(addr) ? TCP_METRICS_ATTR.ADDR_IPV4 : TCP_METRICS_ATTR.ADDR_IPV6, ipToBytes(addr)),
     saddr !== undefined && nla.bytes(v4(saddr) ? TCP_METRICS_ATTR.SADDR_IPV4 : TCP_METRICS_ATTR.SADDR_IPV6, ipToBytes(saddr)),

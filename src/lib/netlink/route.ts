@@ -12,7 +12,10 @@ import { decodeStats64, ifStatsMsg, tableValue, type FamilyName, type LinkStats,
 import { IFLA_STATS } from '../include/uapi/linux/if_link.js';
 import { NETLINK_ROUTE, NLM_F } from '../include/uapi/linux/netlink.js';
 import { RTM } from '../include/uapi/linux/rtnetlink.js';
+import { canonicalIp } from '../addr.js';
 import { attrSet } from './attr.js';
+import { errnoNumber } from '../sys/errno.js';
+import { SysError } from '../sys/error.js';
 
 export * from './rt-addr.js';
 export * from './rt-link.js';
@@ -53,9 +56,14 @@ export interface Rtnl {
   stats(dev: Dev): LinkStats;
 
   addresses(filter?: { family?: FamilyName | 4 | 6; dev?: Dev }): Address[];
-  addAddress(spec: Named<AddressSpec>, opts?: AddOptions): void;
+  /** Add an address; with { usable: true }, return once it is usable (waitAddressUsable). */
+  addAddress(spec: Named<AddressSpec>, opts?: AddOptions & { usable?: boolean }): void;
   deleteAddress(dev: Dev, address: string): void;
-  /** Wait until `address` on `dev` is neither tentative nor DAD-failed (throws EADDRNOTAVAIL on DAD failure, ETIMEDOUT). */
+  /**
+   * Wait until `address` on `dev` is neither tentative nor DAD-failed. An IPv6 address is
+   * tentative for a moment even on lo or with accept_dad=0 (a work queue clears the flag), about a
+   * second with DAD. Throws SysError EADDRNOTAVAIL when DAD fails, ETIMEDOUT after timeoutMs.
+   */
   waitAddressUsable(dev: Dev, address: string, timeoutMs?: number): Address;
 
   routes(filter?: { family?: FamilyName | 4 | 6; table?: TableId; dev?: Dev; protocol?: string | number; type?: string | number }): Route[];
@@ -114,6 +122,16 @@ function createFlags(o: AddOptions = {}): number {
   return NLM_F.CREATE | (o.replace ? NLM_F.REPLACE : NLM_F.EXCL) | (o.append ? NLM_F.APPEND : 0);
 }
 
+/** Open an rtnetlink socket in this thread's namespace for `fn`, and close it after. */
+export function withRoute<T>(fn: (rt: Rtnl) => T): T {
+  const rt = openRoute();
+  try {
+    return fn(rt);
+  } finally {
+    rt.close();
+  }
+}
+
 export function openRoute(opts: Omit<NetlinkOptions, 'typeName'> = {}): Rtnl {
   const nl = openNetlink(NETLINK_ROUTE, { ...opts, typeName: rtmName });
 
@@ -151,20 +169,23 @@ export function openRoute(opts: Omit<NetlinkOptions, 'typeName'> = {}): Rtnl {
     },
 
     addresses,
-    addAddress: (spec, o) => void nl.request(RTM.NEWADDR, encodeAddress({ ...spec, index: index(spec.dev) }), { flags: createFlags(o) }),
+    addAddress(spec, o) {
+      nl.request(RTM.NEWADDR, encodeAddress({ ...spec, index: index(spec.dev) }), { flags: createFlags(o) });
+      if (o?.usable) rt.waitAddressUsable(spec.dev, spec.address);
+    },
     deleteAddress: (dev, address) => void nl.request(RTM.DELADDR, encodeAddressDelete(index(dev), address)),
     waitAddressUsable(dev, address, timeoutMs = 10000) {
       const idx = index(dev);
-      const want = address.split('/')[0];
+      const want = canonicalIp(address.split('/')[0] ?? '');
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const a = addresses({ dev: idx }).find((x) => x.address === want);
         if (a?.flags.includes('DADFAILED')) {
-          throw Object.assign(new Error(`address ${address} on ${String(dev)}: duplicate address detection failed`), { code: 'EADDRNOTAVAIL' });
+          throw new SysError('waitAddressUsable', errnoNumber('EADDRNOTAVAIL'), [dev, address], 'duplicate address detection failed');
         }
         if (a?.usable) return a;
         if (Date.now() >= deadline) {
-          throw Object.assign(new Error(`address ${address} on ${String(dev)} not usable within ${timeoutMs} ms (${a ? a.flags.join(',') : 'absent'})`), { code: 'ETIMEDOUT' });
+          throw new SysError('waitAddressUsable', errnoNumber('ETIMEDOUT'), [dev, address], `not usable within ${timeoutMs} ms (${a ? a.flags.join(',') : 'absent'})`);
         }
         sleepMs(20);
       }

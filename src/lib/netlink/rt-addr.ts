@@ -1,5 +1,5 @@
 // Addresses: RTM_NEWADDR/DELADDR/GETADDR payloads and decoded address objects (if_addr.h).
-import { bytesToIp, ipToBytes, parsePrefix } from './addr.js';
+import { bytesToIp, ipToBytes, parsePrefix } from '../addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
 import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';

@@ -1,5 +1,5 @@
 // Links: RTM_NEWLINK/DELLINK/GETLINK/SETLINK payloads and decoded link objects (if_link.h).
-import { bytesToMac, ipToBytes, macToBytes } from './addr.js';
+import { formatMac, ipToBytes, parseLinkAddress } from '../addr.js';
 import { attrs, attrSet, nla, type AttrBuf } from './attr.js';
 import type { NlMessage } from './message.js';
 import { flagNames, nameOf } from '../names.js';
@@ -66,7 +66,7 @@ function changeAttrs(c: LinkChange): AttrBuf[] {
   return [
     c.name !== undefined && nla.str(IFLA.IFNAME, c.name),
     c.mtu !== undefined && nla.u32(IFLA.MTU, c.mtu),
-    c.address !== undefined && nla.bytes(IFLA.ADDRESS, macToBytes(c.address)),
+    c.address !== undefined && nla.bytes(IFLA.ADDRESS, parseLinkAddress(c.address)),
     c.txqlen !== undefined && nla.u32(IFLA.TXQLEN, c.txqlen),
     c.netnsFd !== undefined && nla.u32(IFLA.NET_NS_FD, c.netnsFd),
     c.netnsPid !== undefined && nla.u32(IFLA.NET_NS_PID, c.netnsPid),
@@ -162,9 +162,9 @@ export function decodeLink(m: NlMessage): Link {
   const op = a.u8(IFLA.OPERSTATE);
   set('operstate', op === undefined ? undefined : nameOf(IF_OPER, op));
   const addr = a.get(IFLA.ADDRESS);
-  set('address', addr && bytesToMac(addr));
+  set('address', addr && formatMac(addr));
   const brd = a.get(IFLA.BROADCAST);
-  set('broadcast', brd && bytesToMac(brd));
+  set('broadcast', brd && formatMac(brd));
   set('link', a.u32(IFLA.LINK));
   set('master', a.u32(IFLA.MASTER));
   const st = a.get(IFLA.STATS64);

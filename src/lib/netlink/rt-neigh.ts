@@ -1,5 +1,5 @@
 // Neighbours: RTM_NEWNEIGH/DELNEIGH/GETNEIGH payloads and decoded entries (neighbour.h).
-import { bytesToIp, bytesToMac, familyOf, ipToBytes, macToBytes } from './addr.js';
+import { bytesToIp, formatMac, ipFamily, ipToBytes, parseLinkAddress } from '../addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
 import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
@@ -34,7 +34,7 @@ export interface NeighbourSpec {
 export function encodeNeighbour(s: NeighbourSpec): Buffer {
   return Buffer.concat([
     ndmsg.encode({
-      family: familyOf(s.dst),
+      family: ipFamily(s.dst),
       ifindex: s.index,
       state: flagsValue(NUD, (s.state ?? ['permanent']) as string[], 'neighbour state'),
       flags: flagsValue(NTF, s.flags as string[] | undefined, 'neighbour flag'),
@@ -42,14 +42,14 @@ export function encodeNeighbour(s: NeighbourSpec): Buffer {
     }),
     attrs([
       nla.bytes(NDA.DST, ipToBytes(s.dst)),
-      s.lladdr !== undefined && nla.bytes(NDA.LLADDR, macToBytes(s.lladdr)),
+      s.lladdr !== undefined && nla.bytes(NDA.LLADDR, parseLinkAddress(s.lladdr)),
       s.protocol !== undefined && nla.u8(NDA.PROTOCOL, valueOf(RTPROT, s.protocol, 'protocol')),
     ]),
   ]);
 }
 
 export function encodeNeighbourDelete(index: number, dst: string): Buffer {
-  return Buffer.concat([ndmsg.encode({ family: familyOf(dst), ifindex: index }), nla.bytes(NDA.DST, ipToBytes(dst))]);
+  return Buffer.concat([ndmsg.encode({ family: ipFamily(dst), ifindex: index }), nla.bytes(NDA.DST, ipToBytes(dst))]);
 }
 
 /** RTM_GETNEIGH dump body; strict checking filters by family and NDA_IFINDEX. */
@@ -70,7 +70,7 @@ export function decodeNeighbour(m: NlMessage): Neighbour {
   const dst = a.get(NDA.DST);
   if (dst) n.dst = bytesToIp(dst, h.family);
   const ll = a.get(NDA.LLADDR);
-  if (ll) n.lladdr = bytesToMac(ll);
+  if (ll) n.lladdr = formatMac(ll);
   const probes = a.u32(NDA.PROBES);
   if (probes !== undefined) n.probes = probes;
   const proto = a.u8(NDA.PROTOCOL);

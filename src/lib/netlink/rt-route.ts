@@ -1,5 +1,5 @@
 // Routes: RTM_NEWROUTE/DELROUTE/GETROUTE payloads and decoded route objects (rtnetlink.h).
-import { familyOf, ipToBytes, parsePrefix } from './addr.js';
+import { ipFamily, ipToBytes, parsePrefix } from '../addr.js';
 import { attrs, attrSet, nla, parseAttrs, type AttrBuf } from './attr.js';
 import type { NlMessage } from './message.js';
 import { flagNames, flagsValue, nameOf, valueOf } from '../names.js';
@@ -154,7 +154,7 @@ export function encodeRoute(s: RouteSpec, forDelete = false): Buffer {
 
 /** RTM_GETROUTE doit body ('ip route get'). */
 export function encodeRouteQuery(q: RouteQuery): Buffer {
-  const fam = familyOf(q.to);
+  const fam = ipFamily(q.to);
   const full = fam === AF_INET ? 32 : 128;
   return Buffer.concat([
     rtmsg.encode({

@@ -1,5 +1,5 @@
 // Policy routing rules: RTM_NEWRULE/DELRULE/GETRULE payloads and decoded rules (fib_rules.h).
-import { bytesToIp, parsePrefix } from './addr.js';
+import { bytesToIp, parsePrefix } from '../addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import type { NlMessage } from './message.js';
 import { flagNames, nameOf, valueOf } from '../names.js';

@@ -1,6 +1,6 @@
 // sock_diag client for inet sockets (include/uapi/linux/inet_diag.h, sock_diag.h): dumps with
 // state and bytecode filters, exact lookups, SOCK_DESTROY, decoded tcp_info/meminfo/mark.
-import { bytesToIp, familyOf, ipToBytes } from './addr.js';
+import { bytesToIp, ipFamily, ipToBytes } from '../addr.js';
 import { attrSet, nla } from './attr.js';
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import { compileFilter, validateBytecode, type DiagFilter } from './diag-bytecode.js';
@@ -104,7 +104,7 @@ const PROTO: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, udpl
 const protoValue = (p: Proto | undefined): number => (p === undefined ? IPPROTO_TCP : typeof p === 'number' ? p : (PROTO[p] ?? IPPROTO_TCP));
 const protoName = (n: number): Proto => (Object.entries(PROTO).find(([, v]) => v === n)?.[0] as Proto | undefined) ?? n;
 const famValue = (f: FamilyName | 4 | 6 | undefined, addr?: string): number =>
-  f === 'inet' || f === 4 ? AF_INET : f === 'inet6' || f === 6 ? AF_INET6 : addr ? familyOf(addr) : AF_INET;
+  f === 'inet' || f === 4 ? AF_INET : f === 'inet6' || f === 6 ? AF_INET6 : addr ? ipFamily(addr) : AF_INET;
 
 const EXT_BITS = { meminfo: INET_DIAG.MEMINFO, info: INET_DIAG.INFO, cong: INET_DIAG.CONG, tos: INET_DIAG.TOS, tclass: INET_DIAG.TCLASS, skmeminfo: INET_DIAG.SKMEMINFO, shutdown: INET_DIAG.SHUTDOWN } as const;
 const DEFAULT_EXT = ['meminfo', 'info', 'cong', 'tos', 'tclass', 'skmeminfo'] as const;

@@ -1,6 +1,6 @@
 // xfrm (IPsec) client: SAs, SPI allocation, policies, per-socket policies (include/uapi/linux/xfrm.h).
 import * as sys from '../sys/index.js';
-import { bytesToIp, familyOf, ipToBytes, parsePrefix } from './addr.js';
+import { bytesToIp, ipFamily, ipToBytes, parsePrefix } from '../addr.js';
 import { attrs, attrSet, nla, type AttrBuf } from './attr.js';
 import { openNetlink, type Netlink, type NetlinkOptions } from './core.js';
 import type { NlMessage } from './message.js';
@@ -180,7 +180,7 @@ function famOf(f: FamilyName | 4 | 6 | undefined, ...addrs: (string | undefined)
   if (f === 'inet' || f === 4) return AF_INET;
   if (f === 'inet6' || f === 6) return AF_INET6;
   const a = addrs.find((x) => x !== undefined);
-  return a ? familyOf(a) : AF_INET;
+  return a ? ipFamily(a) : AF_INET;
 }
 
 function l4(p: string | number | undefined): number {
@@ -300,7 +300,7 @@ export interface SaId { dst: string; spi: number; proto?: XfrmProto; src?: strin
 /** XFRM_MSG_DELSA / GETSA body. */
 export function encodeSaId(id: SaId): Buffer {
   return Buffer.concat([
-    xfrmUsersaId.encode({ daddr: addr16(id.dst), spi: id.spi, family: familyOf(id.dst), proto: protoValue(id.proto) }),
+    xfrmUsersaId.encode({ daddr: addr16(id.dst), spi: id.spi, family: ipFamily(id.dst), proto: protoValue(id.proto) }),
     attrs([
       id.src !== undefined && nla.bytes(XFRMA.SRCADDR, addr16(id.src)),
       id.mark !== undefined && nla.bytes(XFRMA.MARK, xfrmMark.encode({ v: id.mark.value, m: id.mark.mask })),
@@ -516,12 +516,12 @@ export function openXfrm(opts: Omit<NetlinkOptions, 'typeName'> = {}): Xfrm {
     allocSpi(s) {
       const info = xfrmUserspiInfo.encode({
         info: {
-          sel: encodeSelector({ family: familyOf(s.dst) === AF_INET ? 'inet' : 'inet6' }),
+          sel: encodeSelector({ family: ipFamily(s.dst) === AF_INET ? 'inet' : 'inet6' }),
           id: { daddr: addr16(s.dst), spi: 0, proto: protoValue(s.proto) },
           saddr: addr16(s.src),
           lft: noLimits(),
           reqid: s.reqid ?? 0,
-          family: familyOf(s.dst),
+          family: ipFamily(s.dst),
           mode: s.mode === undefined ? XFRM_MODE.TRANSPORT : valueOf(XFRM_MODE, s.mode, 'xfrm mode'),
         },
         min: s.min ?? 0x100,

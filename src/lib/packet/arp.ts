@@ -1,6 +1,6 @@
 /** ARP for Ethernet/IPv4 (RFC 826). */
 import { ARPHRD_ETHER, ARPOP_REQUEST } from '../include/uapi/linux/if_arp.js';
-import { readIpv4, readMac, writeIpv4, writeMac, canonicalMac } from './addr.js';
+import { readIpv4, readMac, writeIpv4, writeMac, canonicalMac } from '../addr.js';
 
 export const ARP_LEN = 28;
 

@@ -3,7 +3,7 @@ import { VLAN_HLEN } from '../include/linux/if_vlan.js';
 import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB } from '../include/uapi/linux/if_ether.js';
 import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
 import { IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING } from '../include/uapi/linux/in6.js';
-import { writeIpv4, writeIpv6 } from './addr.js';
+import { writeIpv4, writeIpv6 } from '../addr.js';
 import { writeArp, ARP_LEN } from './arp.js';
 import { inetChecksum, pseudoSum } from './checksum.js';
 import { espTrailerLen, writeEspHeader, writeEspTrailer } from './esp.js';

@@ -1,7 +1,11 @@
 /** Human-readable packets: one line for logs, one line per layer for failure messages. */
-import { hex } from './addr.js';
 import type { TcpOption } from './tcp.js';
 import type { Layer } from './types.js';
+
+/** Bytes as lower-case hex, no separators. */
+export function hex(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
+}
 
 const HEX_FIELDS = new Set(['etherType', 'checksum', 'protoType', 'proto', 'spi', 'reserved', 'unused', 'tc', 'fl']);
 

@@ -1,5 +1,5 @@
 /** Ethernet II and IEEE 802.1Q/802.1ad VLAN tags. */
-import { readMac, writeMac, canonicalMac } from './addr.js';
+import { readMac, writeMac, canonicalMac } from '../addr.js';
 
 export interface Ether {
   type: 'ether';

@@ -4,7 +4,7 @@ import {
   ND_OPT_MTU, ND_OPT_PREF64, ND_OPT_PREFIX_INFO, ND_OPT_RDNSS, ND_OPT_REDIRECT_HDR, ND_OPT_ROUTE_INFO, ND_OPT_SOURCE_LL_ADDR, ND_OPT_TARGET_LL_ADDR,
   NDISC_NEIGHBOUR_ADVERTISEMENT, NDISC_NEIGHBOUR_SOLICITATION, NDISC_REDIRECT, NDISC_ROUTER_ADVERTISEMENT, NDISC_ROUTER_SOLICITATION,
 } from '../include/net/ndisc.js';
-import { canonicalIpv6, canonicalMac, readIpv6, readMac, writeIpv6, writeMac } from './addr.js';
+import { canonicalIpv6, canonicalMac, readIpv6, readMac, writeIpv6, writeMac } from '../addr.js';
 
 export type NdOption =
   | { kind: 'srcLladdr'; addr: string }

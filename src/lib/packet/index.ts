@@ -33,7 +33,7 @@ export * from '../include/uapi/linux/icmpv6.js';
 export * from '../include/net/ndisc.js';
 export * from '../include/net/tcp.js';
 export * from './types.js';
-export * from './addr.js';
+export * from '../addr.js';
 export * from './checksum.js';
 export * from './raw.js';
 export * from './ethernet.js';

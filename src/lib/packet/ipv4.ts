@@ -1,6 +1,6 @@
 /** IPv4 header with options (RFC 791). */
 import { IPOPT_END, IPOPT_NOOP, IPOPT_RA } from '../include/uapi/linux/ip.js';
-import { readIpv4, writeIpv4 } from './addr.js';
+import { readIpv4, writeIpv4 } from '../addr.js';
 import { inetChecksum } from './checksum.js';
 
 export type Ipv4Option =

@@ -1,7 +1,7 @@
 /** IPv6 (RFC 8200) and its extension headers: hop-by-hop, destination options, routing, fragment. */
 import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPV6_TLV_JUMBO, IPV6_TLV_PAD1, IPV6_TLV_PADN, IPV6_TLV_ROUTERALERT } from '../include/uapi/linux/in6.js';
 import { IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2, IPV6_SRCRT_TYPE_4 } from '../include/uapi/linux/ipv6.js';
-import { canonicalIpv6, readIpv6, writeIpv6 } from './addr.js';
+import { canonicalIpv6, readIpv6, writeIpv6 } from '../addr.js';
 
 export interface Ipv6 {
   type: 'ipv6';

@@ -3,7 +3,7 @@ import { NDISC_NEIGHBOUR_SOLICITATION } from '../include/net/ndisc.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../include/uapi/linux/icmp.js';
 import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST } from '../include/uapi/linux/icmpv6.js';
 import { ARPOP_REPLY, ARPOP_REQUEST } from '../include/uapi/linux/if_arp.js';
-import { canonicalMac } from './addr.js';
+import { canonicalMac } from '../addr.js';
 import { ndOpt, neighborAdvert } from './icmpv6.js';
 import type { TcpOption } from './tcp.js';
 import type { Layer } from './types.js';

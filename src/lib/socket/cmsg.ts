@@ -6,7 +6,8 @@ import { SOL_IP, SOL_IPV6 } from '../include/linux/socket.js';
 import { IP_PKTINFO, IP_RECVERR, IP_TOS, IP_TTL } from '../include/uapi/linux/in.js';
 import { IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVERR, IPV6_TCLASS } from '../include/uapi/linux/in6.js';
 import { cmsghdr, in6_pktinfo, in_pktinfo, sock_extended_err } from '../uapi.js';
-import { bytesToIp4, bytesToIp6, decodeSockAddr, ip4ToBytes, ip6ToBytes, type SockAddr } from './address.js';
+import { bytesToIp4, bytesToIp6, ip4ToBytes, ip6ToBytes } from '../addr.js';
+import { decodeSockAddr, type SockAddr } from './sockaddr.js';
 
 /** IP_PKTINFO: on receive, the interface and addresses the packet arrived with; on send, the source to use. */
 export interface PktInfo4 {

@@ -4,6 +4,7 @@ import { allocNative, c, freeNative, lastErrno } from './ffi.js';
 import { _K_SS_MAXSIZE } from '../include/uapi/linux/socket.js';
 import { errnoNumber } from './errno.js';
 import { SysError } from './error.js';
+import { sockAddrArg } from '../socket/sockaddr.js';
 import { iovec, msghdr } from '../uapi.js';
 
 /** sizeof(struct sockaddr_storage): large enough for any address the kernel returns. */
@@ -23,11 +24,11 @@ export function socket(domain: number, type: number, protocol: number): number {
 }
 
 export function bind(fd: number, addr: Uint8Array): void {
-  check('bind', c.bind(fd, addr, addr.length), [fd, bytes(addr)]);
+  check('bind', c.bind(fd, addr, addr.length), [fd, sockAddrArg(addr)]);
 }
 
 export function connect(fd: number, addr: Uint8Array): void {
-  check('connect', c.connect(fd, addr, addr.length), [fd, bytes(addr)]);
+  check('connect', c.connect(fd, addr, addr.length), [fd, sockAddrArg(addr)]);
 }
 
 export function listen(fd: number, backlog: number): void {
@@ -65,7 +66,7 @@ export function sendto(fd: number, data: Uint8Array, flags = 0, addr: Uint8Array
     fd,
     bytes(data),
     flags,
-    addr ? bytes(addr) : null,
+    addr ? sockAddrArg(addr) : null,
   ]);
 }
 
@@ -188,7 +189,7 @@ export function sendmsg(fd: number, msg: RawMsgOut, flags = 0): number {
     (_view, mem) =>
       check('sendmsg', c.sendmsg(fd, mem, flags), [
         fd,
-        { name: bytes(name), iov: iov.map(bytes), control: bytes(control) },
+        { name: name.length ? sockAddrArg(name) : null, iov: iov.map(bytes), control: bytes(control) },
         flags,
       ]),
   );

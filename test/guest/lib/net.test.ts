@@ -1,20 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
-import {
-  addInterfaceAddress,
-  asUser,
-  enterNewNetns,
-  interfaceAddresses,
-  interfaceIndex,
-  interfaceName,
-  linkFlags,
-  procNetSockets,
-  sysctl,
-  withSysctl,
-} from '../../../src/lib/net.js';
+// The helpers around the stack: namespaces (netns.ts), sysctls (sysctl.ts), /proc/net tables
+// (procnet.ts), credentials (creds.ts); links and addresses through rtnetlink (netlink/route.ts).
+import { asUser } from '../../../src/lib/creds.js';
+import { withRoute } from '../../../src/lib/netlink/route.js';
+import { enterNewNetns } from '../../../src/lib/netns.js';
+import { procNetSockets } from '../../../src/lib/procnet.js';
+import { sysctl, withSysctl } from '../../../src/lib/sysctl.js';
 import { pingSocket, rawSocket, tcpSocket, udpSocket } from '../../../src/lib/socket.js';
-import { K, getuid, geteuid, isSysError } from '../../../src/lib/sys/index.js';
+import { K, errnoIs, getuid, geteuid } from '../../../src/lib/sys/index.js';
 
 const netnsId = (): string => readlinkSync('/proc/thread-self/ns/net');
 
@@ -32,10 +27,12 @@ after(() => {
 describe('network namespace', () => {
   it('we are in a new namespace with only lo, up', () => {
     assert.notEqual(netnsId(), outer);
-    assert.equal(interfaceIndex('lo'), 1);
-    assert.equal(interfaceName(1), 'lo');
-    assert.ok(linkFlags('lo') & K.IFF_UP);
-    assert.throws(() => interfaceIndex('eth0'), (e: unknown) => isSysError(e, 'ENODEV'));
+    withRoute((rt) => {
+      assert.equal(rt.index('lo'), 1);
+      assert.equal(rt.link(1).name, 'lo');
+      assert.ok(rt.link('lo').flags.includes('UP'));
+      assert.throws(() => rt.index('eth0'), errnoIs('ENODEV'));
+    });
   });
 });
 
@@ -121,12 +118,14 @@ describe('/proc/net tables', () => {
 });
 
 describe('interfaces', () => {
-  it('addresses added by ioctl show up', () => {
-    addInterfaceAddress('lo', '198.51.100.1/24');
-    addInterfaceAddress('lo', '2001:db8:1::1/64');
-    const addrs = interfaceAddresses('lo');
-    assert.ok(addrs.some((a) => a.address === '198.51.100.1' && a.prefixLength === 24));
-    assert.ok(addrs.some((a) => a.address === '2001:db8:1::1' && a.prefixLength === 64));
+  it('addresses added by rtnetlink show up, IPv6 usable at once with { usable: true }', () => {
+    const addrs = withRoute((rt) => {
+      rt.addAddress({ dev: 'lo', address: '198.51.100.1/24' });
+      rt.addAddress({ dev: 'lo', address: '2001:db8:1::1/64' }, { usable: true });
+      return rt.addresses({ dev: 'lo' });
+    });
+    assert.ok(addrs.some((a) => a.address === '198.51.100.1' && a.prefixlen === 24));
+    assert.ok(addrs.some((a) => a.address === '2001:db8:1::1' && a.prefixlen === 64 && a.usable));
     assert.ok(addrs.some((a) => a.address === '127.0.0.1'), 'adding did not replace the first address');
     const s = udpSocket(4);
     try {
@@ -151,7 +150,7 @@ describe('credentials', () => {
       // Unprivileged now: setting SO_MARK needs CAP_NET_ADMIN.
       const t = udpSocket(4);
       try {
-        assert.throws(() => t.setMark(1), (e: unknown) => isSysError(e, 'EPERM'));
+        assert.throws(() => t.setMark(1), errnoIs('EPERM'));
       } finally {
         t.close();
       }

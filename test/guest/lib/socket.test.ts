@@ -3,8 +3,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCmsg, pingSocket, tcpSocket, udpSocket, netlinkSocket, rawSocket } from '../../../src/lib/socket.js';
-import { K, isSysError } from '../../../src/lib/sys/index.js';
-import { addInterfaceAddress, enterNewNetns, interfaceIndex, withSysctl } from '../../../src/lib/net.js';
+import { K, ifNameToIndex, isSysError } from '../../../src/lib/sys/index.js';
+import { withRoute } from '../../../src/lib/netlink/route.js';
+import { enterNewNetns } from '../../../src/lib/netns.js';
+import { withSysctl } from '../../../src/lib/sysctl.js';
 
 let leave: () => void = () => {};
 before(() => {
@@ -62,7 +64,7 @@ describe('UDP control messages over loopback', () => {
       const pi = findCmsg(q.control, 'pktinfo');
       assert.ok(pi, 'pktinfo present');
       assert.equal(pi.addr, '127.0.0.2');
-      assert.equal(pi.ifindex, interfaceIndex('lo'));
+      assert.equal(pi.ifindex, ifNameToIndex('lo'));
       assert.ok(q.from);
       server.sendMsg({
         data: Buffer.from('a'),
@@ -80,7 +82,7 @@ describe('UDP control messages over loopback', () => {
   });
 
   it('IPv6: pktinfo, hop limit and tclass arrive, pktinfo chooses the reply source', () => {
-    addInterfaceAddress('lo', '2001:db8::5/128');
+    withRoute((rt) => rt.addAddress({ dev: 'lo', address: '2001:db8::5/128' }, { usable: true }));
     const server = udpSocket(6);
     const client = udpSocket(6);
     try {
@@ -278,7 +280,7 @@ describe('socket options and streams', () => {
       a.bindToDevice(null);
       assert.equal(a.getOption(K.SOL_SOCKET, K.SO_BINDTODEVICE, 16).length, 0);
       assert.throws(() => a.bindToDevice('nonexistent0'), (e: unknown) => isSysError(e, 'ENODEV'));
-      const lo = interfaceIndex('lo');
+      const lo = ifNameToIndex('lo');
       a.setUnicastIf(lo);
       assert.equal(a.unicastIf(), lo);
       assert.equal(a.getOption(K.SOL_IP, K.IP_UNICAST_IF, 4).readUInt32BE(0), lo, 'network order on the wire');

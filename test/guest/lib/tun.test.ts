@@ -3,15 +3,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTap, openTun, type TunDevice } from '../../../src/lib/tun.js';
-import { addInterfaceAddress, enterNewNetns, interfaceIndex, sysctl, waitIpv6Ready } from '../../../src/lib/net.js';
-import { udpSocket, packetSocket, ip4ToBytes, ip6ToBytes, parseMac, formatMac } from '../../../src/lib/socket.js';
-import { K, isSysError } from '../../../src/lib/sys/index.js';
+import { formatMac, ip4ToBytes, ip6ToBytes, parseMac } from '../../../src/lib/addr.js';
+import { withRoute } from '../../../src/lib/netlink/route.js';
+import { enterNewNetns } from '../../../src/lib/netns.js';
+import { udpSocket, packetSocket } from '../../../src/lib/socket.js';
+import { sysctl } from '../../../src/lib/sysctl.js';
+import { K, errnoIs } from '../../../src/lib/sys/index.js';
 
 let leave: () => void = () => {};
 before(() => {
   leave = enterNewNetns();
 });
 after(() => leave());
+
+/** Add an address and wait until it is usable (IPv6: out of the tentative state). */
+const addAddress = (dev: string, address: string): void => withRoute((rt) => rt.addAddress({ dev, address }, { usable: true }));
 
 const TAP_MAC = '02:00:00:00:00:01';
 const PEER_MAC = '02:00:00:00:00:02';
@@ -89,13 +95,13 @@ describe('tap', () => {
     const tap = openTap({ name: 'ntlib%d', mac: TAP_MAC });
     assert.match(tap.name, /^ntlib\d+$/);
     assert.equal(tap.mac(), TAP_MAC);
-    assert.equal(tap.ifindex, interfaceIndex(tap.name));
+    assert.equal(tap.ifindex, withRoute((rt) => rt.index(tap.name)));
     assert.ok(tap.isUp());
     tap.setUp(false);
     assert.ok(!tap.isUp());
     tap.close();
     tap.close(); // idempotent
-    assert.throws(() => interfaceIndex(tap.name), (e: unknown) => isSysError(e, 'ENODEV'));
+    assert.throws(() => withRoute((rt) => rt.index(tap.name)), errnoIs('ENODEV'));
   });
 
   it('read times out with null when the kernel sends nothing', () => {
@@ -114,7 +120,7 @@ describe('tap', () => {
     // Created in a hook, not the describe body, so it lands in the namespace entered above.
     before(() => {
       tap = openTap({ name: 'ntarp0', mac: TAP_MAC });
-      addInterfaceAddress(tap.name, '192.0.2.1/24');
+      addAddress(tap.name, '192.0.2.1/24');
     });
     after(() => tap.close());
 
@@ -185,10 +191,10 @@ describe('tap', () => {
     try {
       sysctl.set(`net.ipv6.conf.${tap.name}.accept_dad`, 0); // address usable at once
       tap.setUp(true);
-      addInterfaceAddress(tap.name, '2001:db8::1/64');
-      // addInterfaceAddress waited for 2001:db8::1; the link-local one may still be tentative.
+      addAddress(tap.name, '2001:db8::1/64');
+      // addAddress waited for 2001:db8::1; the link-local one may still be tentative.
       // (An NS from a unicast source for a tentative target is ignored, RFC 4862 5.4.3.)
-      waitIpv6Ready(tap.name, 'fe80::ff:fe00:1');
+      withRoute((rt) => rt.waitAddressUsable(tap.name, 'fe80::ff:fe00:1', 3000));
       tap.drain();
       const target = ip6ToBytes('2001:db8::1');
       const ns = Buffer.concat([
@@ -219,7 +225,7 @@ describe('tap', () => {
         a.bind(`[${ll}%${tap.name}]:0`);
         assert.equal(a.localAddress().scopeId, tap.ifindex);
         assert.equal(a.localAddress().address, ll);
-        assert.throws(() => b.bind(`[${ll}]:0`), (e: unknown) => isSysError(e, 'EINVAL'), 'no scope id');
+        assert.throws(() => b.bind(`[${ll}]:0`), errnoIs('EINVAL'), 'no scope id');
         b.bind({ address: ll, port: 0, scopeId: tap.ifindex });
       } finally {
         a.close();
@@ -238,7 +244,7 @@ describe('IPv6 error queue through a tap', () => {
     try {
       sysctl.set(`net.ipv6.conf.${tap.name}.accept_dad`, 0);
       tap.setUp(true);
-      addInterfaceAddress(tap.name, '2001:db8:6::1/64');
+      addAddress(tap.name, '2001:db8:6::1/64');
       s.setOption(K.SOL_IPV6, K.IPV6_RECVERR, 1);
       s.connect('[2001:db8:6::3]:53');
       tap.drain();
@@ -312,7 +318,7 @@ describe('tun', () => {
   it('the kernel answers an ICMP echo written to a tun device', () => {
     const tun = openTun({ name: 'nttun0' });
     try {
-      addInterfaceAddress(tun.name, '198.51.100.1/24');
+      addAddress(tun.name, '198.51.100.1/24');
       tun.drain();
       const echo = icmp4(8, 0, Buffer.from([0x12, 0x34, 0, 1, ...Buffer.from('tun')]));
       tun.write(ipv4('198.51.100.2', '198.51.100.1', K.IPPROTO_ICMP, echo));

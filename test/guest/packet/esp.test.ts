@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { addInterfaceAddress, sysctl } from '../../../src/lib/net.js';
+import { withRoute } from '../../../src/lib/netlink/route.js';
+import { sysctl } from '../../../src/lib/sysctl.js';
 import { assertMatch, build, decodeEspNull, echoReply6, echoRequest6, esp, ipv6, layer, parse, raw, summary } from '../../../src/lib/packet/index.js';
 import { openTun, type TunDevice } from '../../../src/lib/tun.js';
 
@@ -41,7 +42,7 @@ describe('ESP null cipher through the kernel', () => {
     tun = openTun({ name: 'pktesp%d', up: false });
     sysctl.set(`net.ipv6.conf.${tun.name}.accept_dad`, 0);
     tun.setUp(true);
-    addInterfaceAddress(tun.name, `${US}/64`);
+    withRoute((rt) => rt.addAddress({ dev: tun.name, address: `${US}/64` }, { usable: true }));
   });
   after(() => {
     tun.close();

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { addInterfaceAddress, sysctl } from '../../../src/lib/net.js';
+import { withRoute } from '../../../src/lib/netlink/route.js';
+import { sysctl } from '../../../src/lib/sysctl.js';
 import {
   answerNeighbor, assertMatch, build, echoRequest4, echoRequest6, ether, hopByHop, icmpv6, ipv4, ipv6, layer, ndOpt, neighborAdvert, neighborSolicit, parse,
   raw, readPcap, recordPcap, reply, summary, tcp, type Layer,
@@ -40,8 +41,8 @@ describe('kernel accepts library packets on a tun device', () => {
     tun = recordPcap(openTun({ name: 'pkttun%d', up: false }), pcapPath);
     sysctl.set(`net.ipv6.conf.${tun.name}.accept_dad`, 0);
     tun.setUp(true);
-    addInterfaceAddress(tun.name, `${US6}/64`);
-    addInterfaceAddress(tun.name, `${US4}/24`);
+    withRoute((rt) => rt.addAddress({ dev: tun.name, address: `${US6}/64` }, { usable: true }));
+    withRoute((rt) => rt.addAddress({ dev: tun.name, address: `${US4}/24` }, { usable: true }));
   });
   after(() => {
     tun.close();
@@ -111,8 +112,8 @@ describe('neighbour discovery on a tap device', () => {
     tap = openTap({ name: 'pkttap%d', up: false, mac: '02:00:00:00:00:01' });
     sysctl.set(`net.ipv6.conf.${tap.name}.accept_dad`, 0);
     tap.setUp(true);
-    addInterfaceAddress(tap.name, '2001:db8:1::1/64');
-    addInterfaceAddress(tap.name, '198.51.100.1/24');
+    withRoute((rt) => rt.addAddress({ dev: tap.name, address: '2001:db8:1::1/64' }, { usable: true }));
+    withRoute((rt) => rt.addAddress({ dev: tap.name, address: '198.51.100.1/24' }, { usable: true }));
   });
   after(() => tap.close());
 

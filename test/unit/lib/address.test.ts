@@ -1,18 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bytesToIp6,
-  decodeSockAddr,
-  encodeSockAddr,
-  formatMac,
-  formatSockAddr,
-  ip4ToBytes,
-  ip6ToBytes,
-  normalizeIp,
-  parseInetAddress,
-  parseMac,
-  type SockAddr,
-} from '../../../src/lib/socket/address.js';
+  AddressError, bytesToIp, bytesToIp6, canonicalIp, canonicalIpv6, canonicalMac, eui64, eui64Address, formatMac, ip4ToBytes, ip6ToBytes, ipFamily,
+  ipToBytes, ipVersion, linkLocalAddress, multicastMac, parseLinkAddress, parseMac, parsePrefix, readIpv4, readIpv6, readMac, solicitedNode,
+  writeIpv4, writeIpv6, writeMac,
+} from '../../../src/lib/addr.js';
+import { K } from '../../../src/lib/sys/index.js';
+import { parseInetAddress } from '../../../src/lib/socket/address.js';
+import { decodeSockAddr, encodeSockAddr, formatSockAddr, type SockAddr } from '../../../src/lib/socket/sockaddr.js';
 
 describe('IP text and bytes', () => {
   it('parses IPv4 and rejects junk', () => {
@@ -29,7 +24,7 @@ describe('IP text and bytes', () => {
     assert.equal(ip6ToBytes('1:2:3:4:5:6:7:8').toString('hex'), '00010002000300040005000600070008');
     assert.equal(ip6ToBytes('64:ff9b::198.51.100.7').toString('hex'), '0064ff9b0000000000000000c6336407');
     for (const bad of ['1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::', '1:2:3:4:5:6:7::8', ':::']) {
-      assert.throws(() => ip6ToBytes(bad), TypeError, bad);
+      assert.throws(() => ip6ToBytes(bad), AddressError, bad);
     }
   });
 
@@ -41,7 +36,7 @@ describe('IP text and bytes', () => {
     assert.equal(f('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1'); // the first of equal runs
     assert.equal(f('::'), '::');
     assert.equal(f('::ffff:c000:201'), '::ffff:192.0.2.1');
-    assert.equal(normalizeIp('2001:DB8::0:1'), '2001:db8::1');
+    assert.equal(canonicalIp('2001:DB8::0:1'), '2001:db8::1');
   });
 });
 
@@ -49,7 +44,7 @@ describe('parseInetAddress', () => {
   it('IPv4 text with and without port', () => {
     assert.deepEqual(parseInetAddress('192.0.2.1', 'inet'), { family: 'inet', address: '192.0.2.1', port: 0 });
     assert.deepEqual(parseInetAddress('192.0.2.1:53', 'inet'), { family: 'inet', address: '192.0.2.1', port: 53 });
-    assert.throws(() => parseInetAddress('2001:db8::1', 'inet'), TypeError);
+    assert.throws(() => parseInetAddress('2001:db8::1', 'inet'), AddressError);
     assert.throws(() => parseInetAddress('192.0.2.1:70000', 'inet'), RangeError);
   });
 
@@ -105,6 +100,47 @@ describe('sockaddr encoding', () => {
   it('formats', () => {
     assert.equal(formatSockAddr({ family: 'inet6', address: 'fe80::1', port: 53, flowinfo: 0, scopeId: 2 }), '[fe80::1%2]:53');
     assert.equal(formatMac(parseMac('2:0:0:a:B:ff')), '02:00:00:0a:0b:ff');
-    assert.throws(() => parseMac('02:00:00:00:00'), TypeError);
+    assert.throws(() => parseMac('02:00:00:00:00'), AddressError);
+  });
+});
+
+describe('addr.ts: one codec for every layer', () => {
+  it('rejects bad text with AddressError, naming the input', () => {
+    for (const [fn, bad] of [[ip4ToBytes, '192.0.2.01'], [ip4ToBytes, '1.2.3.4 '], [ip6ToBytes, '2001:db8::1::2'], [parseMac, '02-00-00-00-00']] as const) {
+      assert.throws(() => fn(bad), (e: unknown) => e instanceof AddressError && e instanceof RangeError && e.input === bad && e.message.includes(`'${bad}'`));
+    }
+    assert.throws(() => parsePrefix('192.0.2.0/33'), AddressError);
+    assert.throws(() => parsePrefix('2001:db8::/129'), AddressError);
+    assert.throws(() => ipVersion('example.org'), AddressError);
+  });
+
+  it('reads and writes in place for the packet codec', () => {
+    const b = Buffer.alloc(26);
+    writeIpv4('198.51.100.7', b, 0);
+    writeIpv6('2001:db8::7', b, 4);
+    writeMac('02:00:00:00:00:07', b, 20);
+    assert.deepEqual([readIpv4(b, 0), readIpv6(b, 4), readMac(b, 20)], ['198.51.100.7', '2001:db8::7', '02:00:00:00:00:07']);
+  });
+
+  it('either family, prefixes, link-layer addresses of any length', () => {
+    assert.equal(ipToBytes('192.0.2.1').length, 4);
+    assert.equal(bytesToIp(ipToBytes('2001:db8::1')), '2001:db8::1');
+    assert.equal(bytesToIp(Buffer.from('c0000201000000000000000000000000', 'hex'), K.AF_INET), '192.0.2.1', 'IPv4 in a 16-byte field');
+    assert.equal(ipFamily('2001:db8::/64'), K.AF_INET6);
+    assert.deepEqual(parsePrefix('198.51.100.0/24').len, 24);
+    assert.equal(parsePrefix('2001:db8::1').len, 128);
+    assert.equal(formatMac(parseLinkAddress('c0:00:02:01')), 'c0:00:02:01');
+    assert.equal(canonicalMac('2:0:0:A:b:FF'), '02:00:00:0a:0b:ff');
+    assert.equal(canonicalIpv6('::ffff:c000:201'), '::ffff:192.0.2.1');
+  });
+
+  it('derives IPv6 addresses from a MAC (EUI-64) and multicast groups from an address', () => {
+    assert.equal(eui64('02:00:00:00:01:01').toString('hex'), '000000fffe000101');
+    assert.equal(linkLocalAddress('02:00:00:00:01:01'), 'fe80::ff:fe00:101');
+    assert.equal(eui64Address('2001:db8:1::/64', '02:00:00:00:01:01'), '2001:db8:1::ff:fe00:101');
+    assert.equal(solicitedNode('2001:db8:1::ab:cdef'), 'ff02::1:ffab:cdef');
+    assert.equal(solicitedNode('fe80::1'), 'ff02::1:ff00:1');
+    assert.equal(multicastMac('ff02::1:ffab:cdef'), '33:33:ff:ab:cd:ef');
+    assert.equal(multicastMac('224.129.2.3'), '01:00:5e:01:02:03', 'the low 23 bits');
   });
 });

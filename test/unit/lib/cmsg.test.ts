@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decodeCmsgs, encodeCmsgs, findCmsg, splitCmsgs } from '../../../src/lib/socket/cmsg.js';
 import { K } from '../../../src/lib/sys/index.js';
 import { sock_extended_err, sockaddr_in6, cmsghdr } from '../../../src/lib/uapi.js';
-import { ip6ToBytes } from '../../../src/lib/socket/address.js';
+import { ip6ToBytes } from '../../../src/lib/addr.js';
 
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
 

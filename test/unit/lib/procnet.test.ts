@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProcNetSockets } from '../../../src/lib/net.js';
+import { parseProcNetSockets } from '../../../src/lib/procnet.js';
 
 // Lines in the format of net/ipv6/udp.c / net/ipv4/tcp_ipv4.c on a little-endian machine.
 const UDP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops

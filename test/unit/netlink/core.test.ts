@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { attrSet, attrs, encodeAttr, nla, parseAttrs, NLA_F_NESTED } from '../../../src/lib/netlink/attr.js';
 import { encodeMessage, parseAck, parseMessages } from '../../../src/lib/netlink/message.js';
 import { openNetlink, isNetlinkError, type Transport } from '../../../src/lib/netlink/core.js';
-import { bytesToIp, ipToBytes, parsePrefix } from '../../../src/lib/netlink/addr.js';
+import { bytesToIp, ipToBytes, parsePrefix } from '../../../src/lib/addr.js';
 import { flagNames, nameOf, valueOf } from '../../../src/lib/names.js';
 import { isSysError } from '../../../src/lib/sys/error.js';
 

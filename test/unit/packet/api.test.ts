@@ -16,7 +16,7 @@ describe('addresses', () => {
   it('IPv6 text is canonical (RFC 5952)', () => {
     assert.equal(canonicalIpv6('2001:0DB8:0:0:0:0:0:1'), '2001:db8::1');
     assert.equal(canonicalIpv6('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
-    assert.equal(canonicalIpv6('::ffff:192.0.2.1'), '::ffff:c000:201');
+    assert.equal(canonicalIpv6('::ffff:c000:201'), '::ffff:192.0.2.1'); // RFC 5952 section 5, as inet_ntop
     assert.equal(canonicalIpv6('::'), '::');
     assert.equal(canonicalIpv6('1:2:3:4:5:6:7:8'), '1:2:3:4:5:6:7:8');
     assert.equal(canonicalIpv6('2001:db8:0:1:1:1:1:1'), '2001:db8:0:1:1:1:1:1');
