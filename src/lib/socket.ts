@@ -289,8 +289,12 @@ export class Socket<D extends Domain> {
     sys.setsockopt(this.fd, level, name, value);
   }
 
-  getOption(level: number, name: number, size: number): Buffer {
-    return sys.getsockopt(this.fd, level, name, size);
+  /**
+   * getsockopt: `size` bytes for the answer, or an input buffer for options the kernel reads
+   * first (IPV6_FLOWLABEL_MGR GET takes a struct in6_flowlabel_req); returns what it wrote.
+   */
+  getOption(level: number, name: number, sizeOrInput: number | Uint8Array): Buffer {
+    return sys.getsockopt(this.fd, level, name, sizeOrInput);
   }
 
   getIntOption(level: number, name: number): number {

@@ -71,6 +71,22 @@ export const ipv6_mreq = struct('ipv6_mreq', {
   ifindex: i32,
 });
 
+/**
+ * IPV6_FLOWLABEL_MGR. setsockopt: action GET acquires a label (with flags CREATE, a new one), PUT
+ * releases it, RENEW extends it. getsockopt reads it too: pass one with action GET as the input.
+ */
+export const in6_flowlabel_req = struct('in6_flowlabel_req', {
+  dst: bytes(16),
+  /** The label in the low 20 bits (network order). */
+  label: be32,
+  action: u8,
+  share: u8,
+  flags: u16,
+  expires: u16,
+  linger: u16,
+  pad: u32,
+});
+
 // include/uapi/linux/errqueue.h; the offender sockaddr follows it in the same cmsg (SO_EE_OFFENDER).
 export const sock_extended_err = struct('sock_extended_err', {
   errno: u32,

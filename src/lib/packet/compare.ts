@@ -1,7 +1,7 @@
 /** Does a captured packet match an expected one? Field-by-field, with explicit don't-care fields. */
 import { AssertionError } from 'node:assert';
 import { build } from './build.js';
-import { formatValue, show } from './describe.js';
+import { formatBytesDiff, formatValue, show } from './describe.js';
 import { decodeEspNull, parse } from './parse.js';
 import type { Layer, LinkType } from './types.js';
 
@@ -127,7 +127,9 @@ export function matches(actual: readonly Layer[] | Uint8Array, expected: readonl
 export function formatDiff(d: readonly FieldDiff[]): string {
   return d.map((x) => (x.field === ''
     ? `  layer ${x.index}: expected ${String(x.expected)}, got ${String(x.actual)}`
-    : `  ${x.layer}.${x.field} (layer ${x.index}): expected ${formatValue(x.expected, x.field)}, got ${formatValue(x.actual, x.field)}`)).join('\n');
+    : x.expected instanceof Uint8Array && x.actual instanceof Uint8Array
+      ? `  ${x.layer}.${x.field} (layer ${x.index}): ${formatBytesDiff(x.expected, x.actual)}`
+      : `  ${x.layer}.${x.field} (layer ${x.index}): expected ${formatValue(x.expected, x.field)}, got ${formatValue(x.actual, x.field)}`)).join('\n');
 }
 
 /** Throws an AssertionError listing every differing field and both packets. */

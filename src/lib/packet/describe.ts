@@ -7,6 +7,32 @@ export function hex(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
 }
 
+/**
+ * Where two byte strings differ, not just their first bytes: the offset of the first difference,
+ * how many bytes differ, and a window of hex around it with the first differing byte in brackets:
+ * '1400 bytes, 3 differ, the first at byte 812: expected …0a0b[0c]0d… got …0a0b[ff]0d…'.
+ */
+export function formatBytesDiff(expected: Uint8Array, actual: Uint8Array): string {
+  const n = Math.min(expected.length, actual.length);
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (expected[i] !== actual[i]) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (first < 0) first = n; // equal up to the shorter length
+  const from = Math.max(0, first - 8);
+  const window = (b: Uint8Array): string => {
+    if (first >= b.length) return `${from > 0 ? '…' : ''}${hex(b.subarray(from, first))}[end]`;
+    const to = Math.min(b.length, first + 16);
+    return `${from > 0 ? '…' : ''}${hex(b.subarray(from, first))}[${hex(b.subarray(first, first + 1))}]${hex(b.subarray(first + 1, to))}${to < b.length ? '…' : ''}`;
+  };
+  const sizes = expected.length === actual.length ? `${actual.length} bytes, ${count} differ` : `expected ${expected.length} bytes, got ${actual.length}${count ? `, ${count} of the first ${n} differ` : ''}`;
+  return `${sizes}, the first at byte ${first}: expected ${window(expected)} got ${window(actual)}`;
+}
+
 const HEX_FIELDS = new Set(['etherType', 'checksum', 'protoType', 'proto', 'spi', 'reserved', 'unused', 'tc', 'fl']);
 
 export function formatValue(v: unknown, key = ''): string {

@@ -234,13 +234,16 @@ export function setsockopt(fd: number, level: number, name: number, value: numbe
   check('setsockopt', c.setsockopt(fd, level, name, buf, buf.length), [fd, level, name, value]);
 }
 
-/** getsockopt into a buffer of `size` bytes; returns the bytes the kernel filled in. */
-export function getsockopt(fd: number, level: number, name: number, size: number): Buffer {
-  const buf = Buffer.alloc(size);
+/**
+ * getsockopt into a buffer of `size` bytes, or into a copy of `input` for options the kernel
+ * reads before it answers (IPV6_FLOWLABEL_MGR, IP_PKTOPTIONS...); returns what it wrote (optlen).
+ */
+export function getsockopt(fd: number, level: number, name: number, sizeOrInput: number | Uint8Array): Buffer {
+  const buf = typeof sizeOrInput === 'number' ? Buffer.alloc(sizeOrInput) : Buffer.from(sizeOrInput);
   const len = Buffer.alloc(4);
-  len.writeUInt32LE(size);
-  check('getsockopt', c.getsockopt(fd, level, name, buf, len), [fd, level, name, size]);
-  return buf.subarray(0, Math.min(len.readUInt32LE(0), size));
+  len.writeUInt32LE(buf.length);
+  check('getsockopt', c.getsockopt(fd, level, name, buf, len), [fd, level, name, typeof sizeOrInput === 'number' ? sizeOrInput : bytes(sizeOrInput)]);
+  return buf.subarray(0, Math.min(len.readUInt32LE(0), buf.length));
 }
 
 export function getsockoptInt(fd: number, level: number, name: number): number {

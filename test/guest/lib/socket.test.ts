@@ -3,7 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCmsg, pingSocket, tcpSocket, udpSocket, netlinkSocket, rawSocket } from '../../../src/lib/socket.js';
-import { K, ifNameToIndex, isSysError } from '../../../src/lib/sys/index.js';
+import { ip6ToBytes } from '../../../src/lib/addr.js';
+import { K, errnoIs, ifNameToIndex, isSysError } from '../../../src/lib/sys/index.js';
+import { in6_flowlabel_req } from '../../../src/lib/uapi.js';
 import { withRoute } from '../../../src/lib/netlink/route.js';
 import { enterNewNetns } from '../../../src/lib/netns.js';
 import { withSysctl } from '../../../src/lib/sysctl.js';
@@ -261,7 +263,8 @@ describe('errno names', () => {
       assert.equal(e.errno, 99);
       assert.equal(e.call, 'bind');
       assert.equal(e.args[0], a.fd);
-      assert.match(e.message, /EADDRNOTAVAIL/);
+      assert.deepEqual(e.args[1], { family: 'inet', address: '192.0.2.9', port: 7 });
+      assert.match(e.message, /^bind\(\d+, 192\.0\.2\.9:7\) failed: EADDRNOTAVAIL/);
     } finally {
       a.close();
     }
@@ -294,6 +297,30 @@ describe('socket options and streams', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('getOption with an input buffer: IPV6_FLOWLABEL_MGR GET reads the request, answers in it', () => {
+    const s = udpSocket(6);
+    try {
+      const label = 0x1234a;
+      const dst = ip6ToBytes('::1');
+      // Acquire (setsockopt's GET) a label of our own, which connect() takes once IPV6_FLOWINFO_SEND is on.
+      s.setOption(K.SOL_IPV6, K.IPV6_FLOWLABEL_MGR, in6_flowlabel_req.pack({
+        dst, label, action: K.IPV6_FL_A_GET, share: K.IPV6_FL_S_EXCL, flags: K.IPV6_FL_F_CREATE,
+      }));
+      s.setOption(K.SOL_IPV6, K.IPV6_FLOWINFO_SEND, 1);
+      s.connect({ address: '::1', port: 9, flowinfo: label });
+      const get = in6_flowlabel_req.pack({ action: K.IPV6_FL_A_GET });
+      const got = in6_flowlabel_req.unpack(s.getOption(K.SOL_IPV6, K.IPV6_FLOWLABEL_MGR, get));
+      assert.equal(got.label, label);
+      assert.deepEqual(Buffer.from(got.dst), dst);
+      assert.equal(got.share, K.IPV6_FL_S_EXCL);
+      // The kernel reads the action from our buffer: anything but GET is refused.
+      const put = in6_flowlabel_req.pack({ action: K.IPV6_FL_A_PUT });
+      assert.throws(() => s.getOption(K.SOL_IPV6, K.IPV6_FLOWLABEL_MGR, put), errnoIs('EINVAL'));
+    } finally {
+      s.close();
     }
   });
 

@@ -65,6 +65,19 @@ const C: Record<string, CLayout> = {
   },
   in6_pktinfo: { ctype: 'struct in6_pktinfo', fields: { addr: 'ipi6_addr', ifindex: 'ipi6_ifindex' } },
   ipv6_mreq: { ctype: 'struct ipv6_mreq', fields: { multiaddr: 'ipv6mr_multiaddr', ifindex: 'ipv6mr_ifindex' } },
+  in6_flowlabel_req: {
+    ctype: 'struct in6_flowlabel_req',
+    fields: {
+      dst: 'flr_dst',
+      label: 'flr_label',
+      action: 'flr_action',
+      share: 'flr_share',
+      flags: 'flr_flags',
+      expires: 'flr_expires',
+      linger: 'flr_linger',
+      pad: '__flr_pad',
+    },
+  },
   sock_extended_err: {
     ctype: 'struct sock_extended_err',
     fields: {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   answerNeighbor, arp, assertMatch, build, ndOpt, neighborSolicit, canonicalIpv6, decodeEspNull, diff, echoRequest6, esp, ether, ipv4, ipv6, layer, LINKTYPE_RAW, matches, parse,
-  raw, readPcap, reply, show, summary, tcp, udp, writePcap, type Layer,
+  raw, readPcap, reply, show, summary, tcp, udp, writePcap, formatDiff, type Layer,
 } from '../../../src/lib/packet/index.js';
 
 const syn = (): Layer[] => [
@@ -72,6 +72,21 @@ describe('compare', () => {
     const mk = (dport: number): Layer[] => [ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }), esp({ spi: 1, seq: 1, nullCipher: {} }), udp({ sport: 1, dport }), raw('x')];
     const d = diff(decodeEspNull(parse(build(mk(2)), 'ip'))!, mk(3));
     assert.deepEqual(d.map((x) => `${x.layer}.${x.field}`).sort(), ['udp.dport']);
+  });
+
+  it('a long payload diff shows where the bytes differ, not the first 64', () => {
+    const data = Buffer.alloc(1400, 0x61);
+    const other = Buffer.from(data);
+    other[812] = 0x7a;
+    other[900] = 0x7a;
+    const want: Layer[] = [ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }), udp({ sport: 1, dport: 2 }), raw(data)];
+    const got = build([want[0]!, want[1]!, raw(other)]);
+    const msg = formatDiff(diff(got, want));
+    assert.match(msg, /raw\.data \(layer 2\): 1400 bytes, 2 differ, the first at byte 812: expected …6161616161616161\[61\]6161/);
+    assert.match(msg, /got …6161616161616161\[7a\]6161/);
+    const short = formatDiff(diff(build([want[0]!, want[1]!, raw(data.subarray(0, 1000))]), want));
+    assert.match(short, /expected 1400 bytes, got 1000, the first at byte 1000: expected …6161616161616161\[61\]/);
+    assert.match(short, /got …6161616161616161\[end\]/);
   });
 
   it('reports missing and extra layers', () => {

@@ -19,7 +19,7 @@ export const IPV6_TLV_IOAM = 49;
 export const IPV6_TLV_JUMBO = 194;
 export const IPV6_TLV_HAO = 201;
 
-// IPV6_FLOWLABEL_MGR (struct in6_flowlabel_req): actions, flags, share modes
+// IPV6_FLOWLABEL_MGR (struct in6_flowlabel_req): actions (GET acquires, PUT releases), flags, share modes
 export const IPV6_FL_A_GET = 0;
 export const IPV6_FL_A_PUT = 1;
 export const IPV6_FL_A_RENEW = 2;
