@@ -4,12 +4,13 @@
 import { describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
-import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
+import { expectNone, expectPacket } from '../src/lib/expect.js';
 import { procNetSockets } from '../src/lib/procnet.js';
 import { df, openSockDiag, type DiagSocket, type SockDiag } from '../src/lib/netlink/sockdiag.js';
 import { openSocket, tcpSocket, udpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, isSysError } from '../src/lib/sys/index.js';
-import { ipv4, layer, tcp, type Layer } from '../src/lib/packet/index.js';
+import { ipv4, tcp, type Layer } from '../src/lib/packet/index.js';
+import { listenOn, tcpPeer, type TcpPeer } from '../src/lib/tcp-peer.js';
 
 const nets = useNetworks({ count: 1 });
 const PEER = 41000;
@@ -18,31 +19,24 @@ interface Conn {
   n: Network;
   listener: Socket<'inet'>;
   sock: Socket<'inet'>;
-  port: number;
-  iss: number;
+  peer: TcpPeer;
 }
 
-const toKernel = (n: Network): Layer => ipv4({ src: REMOTE4, dst: n.addr4 });
 const fromKernel = (n: Network): Layer => ipv4({ src: n.addr4, dst: REMOTE4, df: true, ttl: 64 });
 
 /** Handshake from the wire with a marked listener (see tcp.test.ts). */
 function connect(n: Network, port: number): Conn {
-  const listener = tcpSocket(4);
-  listener.setMark(n.mark);
-  listener.bind(`${n.addr4}:${port}`);
-  listener.listen();
-  inject(n, [toKernel(n), tcp({ sport: PEER, dport: port, seq: 1000, flags: 'S', window: 65535, options: [{ kind: 'mss', value: 1460 }] })]);
-  const synack = expectPacket(n, [fromKernel(n), tcp({ sport: port, dport: PEER, ack: 1001, flags: 'SA', window: 64240, options: [{ kind: 'mss', value: 1460 }] })], {
-    ignore: ['tcp.seq', 'ipv4.id', 'tcp.options'],
-  });
-  const iss = layer(synack, 'tcp')!.seq + 1;
-  inject(n, [toKernel(n), tcp({ sport: PEER, dport: port, seq: 1001, ack: iss, flags: 'A', window: 65535 })]);
+  const listener = listenOn(n, port);
+  const peer = tcpPeer(n, { kernel: { address: n.addr4, port }, peer: { address: REMOTE4, port: PEER }, isn: 1000 });
+  peer.send('S', { options: [{ kind: 'mss', value: 1460 }] });
+  peer.expect('SA', { window: 64240, ignore: ['tcp.options'] });
+  peer.send('A');
   const { socket } = listener.accept({ timeoutMs: 1000 });
-  return { n, listener, sock: socket, port, iss };
+  return { n, listener, sock: socket, peer };
 }
 
 function reset(c: Conn): void {
-  inject(c.n, [toKernel(c.n), tcp({ sport: PEER, dport: c.port, seq: 1001, flags: 'R', window: 0 })]);
+  c.peer.send('R', { window: 0 });
   c.sock.close();
   c.listener.close();
 }
@@ -169,7 +163,7 @@ describe('SOCK_DESTROY', () => {
     const c = connect(nets.net(1), 106);
     const ok = withDiag((d) => destroyOrSkip(t, d, { family: 'inet', protocol: 'tcp', src: c.n.addr4, sport: 106, dst: REMOTE4, dport: PEER }));
     if (!ok) return reset(c);
-    expectPacket(c.n, [fromKernel(c.n), tcp({ sport: 106, dport: PEER, seq: c.iss, ack: 1001, flags: 'RA', window: 64240 })], { ignore: ['ipv4.id'] });
+    c.peer.expect('RA', { window: 64240 });
     assert.throws(() => c.sock.recv({ timeoutMs: 100 }), errnoIs('ECONNABORTED'));
     c.sock.close();
     c.listener.close();

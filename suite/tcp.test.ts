@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { procNetSockets } from '../src/lib/procnet.js';
-import { tcpSocket, type Socket } from '../src/lib/socket.js';
+import { type Socket } from '../src/lib/socket.js';
+import { listenOn, tcpPeer, type TcpPeer } from '../src/lib/tcp-peer.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
 import { ipv4, layer, raw, tcp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
@@ -27,58 +28,45 @@ interface Conn {
   n: Network;
   listener: Socket<'inet'>;
   sock: Socket<'inet'>;
-  /** Our (peer's) next sequence number, and the kernel's. */
-  peerSeq: number;
-  iss: number;
-  port: number;
-  peerPort: number;
+  /** The remote end on the wire: both sides' sequence numbers, relative to their ISNs. */
+  peer: TcpPeer;
 }
 
 function ip(n: Network, toKernel: boolean): Layer {
   return toKernel ? ipv4({ src: REMOTE4, dst: n.addr4 }) : ipv4({ src: n.addr4, dst: REMOTE4, df: true, ttl: 64 });
 }
 
-/** Three-way handshake from the wire; returns the accepted socket and the sequence state. */
+/** Three-way handshake from the wire; returns the accepted socket and the peer that did it. */
 function passiveOpen(n: Network, port: number, peerPort = PEER_PORT): Conn {
-  const listener = tcpSocket(4);
-  listener.setMark(n.mark);
-  listener.bind(`${n.addr4}:${port}`);
-  listener.listen();
-  inject(n, [ip(n, true), tcp({ sport: peerPort, dport: port, seq: 1000, flags: 'S', window: 65535, options: MSS_OPT })]);
-  const synack = expectPacket(n, [ip(n, false), tcp({ sport: port, dport: peerPort, ack: 1001, flags: 'SA', window: 64240, options: MSS_OPT })], {
-    ignore: ['tcp.seq', 'ipv4.id'],
-  });
-  const iss = layer(synack, 'tcp')!.seq;
-  inject(n, [ip(n, true), tcp({ sport: peerPort, dport: port, seq: 1001, ack: iss + 1, flags: 'A', window: 65535 })]);
-  const { socket, peer } = listener.accept({ timeoutMs: 1000 });
-  assert.deepEqual(peer, { family: 'inet', address: REMOTE4, port: peerPort });
-  return { n, listener, sock: socket, peerSeq: 1001, iss: iss + 1, port, peerPort };
+  const listener = listenOn(n, port);
+  const peer = tcpPeer(n, { kernel: { address: n.addr4, port }, peer: { address: REMOTE4, port: peerPort }, isn: 1000 });
+  peer.send('S', { options: MSS_OPT });
+  peer.expect('SA', { window: 64240, options: MSS_OPT });
+  peer.send('A');
+  const { socket, peer: from } = listener.accept({ timeoutMs: 1000 });
+  assert.deepEqual(from, { family: 'inet', address: REMOTE4, port: peerPort });
+  return { n, listener, sock: socket, peer };
 }
 
 /** End a connection without leaving retransmissions on the wire: the peer resets it first. */
 function close(c: Conn): void {
-  inject(c.n, [ip(c.n, true), tcp({ sport: c.peerPort, dport: c.port, seq: c.peerSeq, flags: 'R', window: 0 })]);
+  c.peer.send('R', { window: 0 });
   c.sock.close();
   c.listener.close();
 }
 
 /**
  * What the kernel sends on the connection, IPv4 id aside (per-socket counter, random start).
- * The default window is the initial 64240 less what the peer has sent since: the kernel never
- * shrinks the right edge it advertised (tcp_select_window), so queued bytes and a FIN use it up.
+ * The default window is the initial 64240 less what the peer has sent since the handshake: the
+ * kernel never shrinks the right edge it advertised (tcp_select_window), so queued bytes and a
+ * FIN use it up.
  */
-function expectSeg(c: Conn, f: { flags: string; seq?: number; ack?: number; window?: number; data?: string }): Layer[] {
-  const window = f.window ?? 64240 - (c.peerSeq - 1001);
-  const l: Layer[] = [ip(c.n, false), tcp({ sport: c.port, dport: c.peerPort, seq: f.seq ?? c.iss, ack: f.ack ?? c.peerSeq, flags: f.flags, window })];
-  if (f.data) l.push(raw(f.data));
-  return expectPacket(c.n, l, { ignore: ['ipv4.id'] });
+function expectSeg(c: Conn, f: { flags: string; window?: number; data?: string }): Layer[] {
+  return c.peer.expect(f.flags, { window: f.window ?? 64240 - (c.peer.sndNxt - 1), ...(f.data ? { data: f.data } : {}) });
 }
 
 function send(c: Conn, flags: string, data = ''): void {
-  const l: Layer[] = [ip(c.n, true), tcp({ sport: c.peerPort, dport: c.port, seq: c.peerSeq, ack: c.iss, flags, window: 65535 })];
-  if (data) l.push(raw(data));
-  inject(c.n, l);
-  c.peerSeq += data.length + (flags.includes('F') ? 1 : 0);
+  c.peer.send(flags, { data });
 }
 
 describe('passive open', () => {
@@ -108,7 +96,6 @@ describe('data', () => {
     assert.equal(c.sock.recv({ timeoutMs: 1000 }).toString(), 'hello');
     c.sock.send(Buffer.from('world'));
     expectSeg(c, { flags: 'PA', data: 'world' });
-    c.iss += 5;
     send(c, 'A');
     expectNone(c.n, { timeoutMs: 100 });
     close(c);
@@ -116,10 +103,7 @@ describe('data', () => {
 
   nets.it('an out-of-window segment is answered by a duplicate ACK and not delivered', () => {
     const c = passiveOpen(nets.net(1), 83);
-    const saved = c.peerSeq;
-    c.peerSeq += 200000; // far beyond the 64240-byte window
-    send(c, 'PA', 'zzz');
-    c.peerSeq = saved;
+    c.peer.send('PA', { seq: c.peer.sndNxt + 200000, data: 'zzz' }); // far beyond the 64240-byte window
     expectSeg(c, { flags: 'A' });
     assert.throws(() => c.sock.recv({ timeoutMs: 100 }), errnoIs('EAGAIN'));
     close(c);
@@ -131,7 +115,6 @@ describe('connection teardown', () => {
     const c = passiveOpen(nets.net(1), 84);
     c.sock.close();
     expectSeg(c, { flags: 'FA' });
-    c.iss += 1;
     send(c, 'FA');
     expectSeg(c, { flags: 'A' });
     const row = procNetSockets('tcp').find((r) => r.local.port === 84 && r.remote.port === PEER_PORT);
@@ -148,7 +131,6 @@ describe('connection teardown', () => {
     c.sock.close();
     expectSeg(c, { flags: 'FA' });
     assert.equal(procNetSockets('tcp').find((r) => r.local.port === 85 && r.remote.port === PEER_PORT)?.stateName, 'LAST_ACK');
-    c.iss += 1;
     send(c, 'A');
     expectNone(c.n, { timeoutMs: 100 });
     assert.equal(procNetSockets('tcp').find((r) => r.local.port === 85 && r.remote.port === PEER_PORT), undefined);
@@ -213,10 +195,7 @@ describe('resets and cookies', () => {
       nets.sysctl('net.ipv4.tcp_syncookies', cookies);
       const n = nets.net(1);
       const port = 90 + cookies;
-      const l = tcpSocket(4);
-      l.setMark(n.mark);
-      l.bind(`${n.addr4}:${port}`);
-      l.listen();
+      const l = listenOn(n, port);
       try {
         inject(n, [ip(n, true), tcp({ sport: 40300, dport: port, seq: 1000, flags: 'S', window: 65535, options: MSS_OPT })]);
         expectPacket(n, [ip(n, false), tcp({ sport: port, dport: 40300, ack: 1001, flags: 'SA', window: 64240, options: MSS_OPT })], { ignore: ['tcp.seq', 'ipv4.id'] });
@@ -233,10 +212,7 @@ describe('resets and cookies', () => {
   nets.it('SYN cookies: an ACK with a forged cookie gets a RST and no connection', () => {
     nets.sysctl('net.ipv4.tcp_syncookies', 2);
     const n = nets.net(1);
-    const l = tcpSocket(4);
-    l.setMark(n.mark);
-    l.bind(`${n.addr4}:89`);
-    l.listen();
+    const l = listenOn(n, 89);
     try {
       inject(n, [ip(n, true), tcp({ sport: 40200, dport: 89, seq: 1000, ack: 12345, flags: 'A', window: 65535 })]);
       expectPacket(n, [ip(n, false), tcp({ sport: 89, dport: 40200, seq: 12345, ack: 0, flags: 'R', window: 0 })], { ignore: ['ipv4.id'] });
@@ -251,12 +227,8 @@ describe('resets and cookies', () => {
 describe('TCP Fast Open (server side)', () => {
   function tfoListener(n: Network, port: number): Socket<'inet'> {
     nets.sysctl('net.ipv4.tcp_fastopen', 3); // client and server
-    const l = tcpSocket(4);
-    l.setMark(n.mark);
-    l.bind(`${n.addr4}:${port}`);
-    l.setOption(K.SOL_TCP, K.TCP_FASTOPEN, 5); // on a listener: the queue length of pending TFO requests
-    l.listen();
-    return l;
+    // TCP_FASTOPEN on a listener: the queue length of pending TFO requests.
+    return listenOn(n, port, { setup: (s) => s.setOption(K.SOL_TCP, K.TCP_FASTOPEN, 5) });
   }
 
   /** Ask for a cookie; returns the 8 bytes from the SYN-ACK (options: mss, fast open, nop, nop). */
