@@ -31,6 +31,7 @@ export interface NoneOptions {
   timeoutMs?: number;
   /** Only frames for which this is true count (default: every frame that is not noise). */
   match?: (p: Layer[]) => boolean;
+  /** Background traffic (MLD reports, router solicitations) does not count (default true). */
   skipNoise?: boolean;
 }
 

@@ -34,8 +34,9 @@ export interface TcpPeerOptions {
   kernelWindow?: number;
   /** Fields of the kernel's segments never compared (default ['ipv4.id']: it starts at random). */
   ignore?: readonly string[];
-  /** The IP header we send, and the one expected from the kernel (defaults: plain, DF and TTL 64 for IPv4). */
+  /** The IP header we send (default: a plain one from peer to kernel). */
   toKernelIp?: Layer;
+  /** The IP header expected from the kernel (default: IPv4 with DF and TTL 64, IPv6 with hop limit 64). */
   fromKernelIp?: Layer;
 }
 
@@ -53,6 +54,7 @@ export interface SegmentFields {
 export interface ExpectFields extends SegmentFields {
   /** More don't-care fields for this segment ('tcp.options', 'tcp.window'...). */
   ignore?: readonly string[];
+  /** How long to wait (default 1000 ms). */
   timeoutMs?: number;
 }
 

@@ -4,12 +4,16 @@ import { readIpv4, readMac, writeIpv4, writeMac, canonicalMac } from '../addr.js
 
 export const ARP_LEN = 28;
 
+/** An ARP message for Ethernet and IPv4 (RFC 826). */
 export interface Arp {
   type: 'arp';
+  /** Hardware type (ARPHRD_ETHER). */
   hwType: number;
+  /** Protocol type (ETH_P_IP). */
   protoType: number;
   hwLen: number;
   protoLen: number;
+  /** ARPOP_REQUEST (1) or ARPOP_REPLY (2). */
   op: number;
   senderMac: string;
   senderIp: string;

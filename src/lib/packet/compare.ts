@@ -120,10 +120,12 @@ export function diff(actual: readonly Layer[] | Uint8Array, expected: readonly L
   return out;
 }
 
+/** Whether actual matches expected (diff() is empty). */
 export function matches(actual: readonly Layer[] | Uint8Array, expected: readonly Layer[], opts: CompareOptions = {}): boolean {
   return diff(actual, expected, opts).length === 0;
 }
 
+/** The differences as text, one line a field (assertMatch's message). */
 export function formatDiff(d: readonly FieldDiff[]): string {
   return d.map((x) => (x.field === ''
     ? `  layer ${x.index}: expected ${String(x.expected)}, got ${String(x.actual)}`

@@ -16,10 +16,14 @@ export interface EspNullTrailer {
   icv?: Uint8Array;
 }
 
+/** An ESP header (RFC 4303); the payload after it is opaque unless sent with a null cipher. */
 export interface Esp {
   type: 'esp';
+  /** Security parameters index. */
   spi: number;
+  /** Sequence number. */
   seq: number;
+  /** When set, build() writes the payload in the clear with this trailer (xfrm ecb(cipher_null)). */
   nullCipher?: EspNullTrailer;
 }
 

@@ -1,14 +1,18 @@
 /** Ethernet II and IEEE 802.1Q/802.1ad VLAN tags. */
 import { readMac, writeMac, canonicalMac } from '../addr.js';
 
+/** An Ethernet II header. */
 export interface Ether {
   type: 'ether';
+  /** Destination MAC. */
   dst: string;
+  /** Source MAC. */
   src: string;
   /** Filled from the next layer when absent. */
   etherType?: number;
 }
 
+/** An 802.1Q (or 802.1ad) VLAN tag, between Ethernet and what it carries. */
 export interface Vlan {
   type: 'vlan';
   /** Priority code point (3 bits). */

@@ -1,5 +1,6 @@
 /** GRE (RFC 2784, key and sequence number from RFC 2890). */
 
+/** A GRE header (RFC 2784, key and sequence number from RFC 2890). */
 export interface Gre {
   type: 'gre';
   /** Checksum present; the checksum is computed when absent. */

@@ -3,20 +3,28 @@ import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_
 import { readIpv4, writeIpv4 } from '../addr.js';
 
 /**
- * The 32 bits after the checksum mean different things per type; the fields used are:
+ * An ICMP message (RFC 792). The 32 bits after the checksum mean different things per type; the fields used are:
  * echo/timestamp: id, seq; redirect: gateway; destination unreachable: unused (16 bits) and
  * mtu (16 bits); parameter problem: pointer (8) and unused (24); every other type: unused (32).
  */
 export interface Icmp {
   type: 'icmp';
+  /** ICMP_* type (ICMP_ECHO, ICMP_DEST_UNREACH, ...). */
   icmpType: number;
   code: number;
+  /** Computed when absent. */
   checksum?: number;
+  /** Echo, timestamp, information: identifier. */
   id?: number;
+  /** Echo, timestamp, information: sequence number. */
   seq?: number;
+  /** Redirect: the better gateway. */
   gateway?: string;
+  /** Fragmentation needed: the next-hop MTU (RFC 1191). */
   mtu?: number;
+  /** Parameter problem: offset of the bad byte. */
   pointer?: number;
+  /** The bits no field of this type names. */
   unused?: number;
 }
 

@@ -7,17 +7,21 @@ import {
 import { canonicalIpv6, canonicalMac, readIpv6, readMac, writeIpv6, writeMac } from '../addr.js';
 
 export type NdOption =
+  /** Source link-layer address (RS, RA, NS). */
   | { kind: 'srcLladdr'; addr: string }
+  /** Target link-layer address (NA, redirect). */
   | { kind: 'tgtLladdr'; addr: string }
-  /** flags: letters from "LAR" (on-link, autonomous, router address); reserved1: the 5 low flag bits. */
+  /** Prefix information (RA). flags: letters from "LAR" (on-link, autonomous, router address); reserved1: the 5 low flag bits. */
   | { kind: 'prefixInfo'; prefixLen: number; flags: string; reserved1: number; validLifetime: number; preferredLifetime: number; reserved2: number; prefix: string }
-  /** data: the bytes after type and length (6 reserved bytes, then the quoted packet). */
+  /** Redirected header. data: the bytes after type and length (6 reserved bytes, then the quoted packet). */
   | { kind: 'redirectedHeader'; data: Uint8Array }
+  /** Link MTU (RA). */
   | { kind: 'mtu'; mtu: number; reserved: number }
-  /** len (8-byte units) defaults to the shortest that holds prefixLen bits. reserved: the flag bits around prf. */
+  /** Route information (RFC 4191). len (8-byte units) defaults to the shortest that holds prefixLen bits. reserved: the flag bits around prf. */
   | { kind: 'routeInfo'; prefixLen: number; prf: number; reserved: number; lifetime: number; prefix: string; len?: number }
+  /** Recursive DNS servers (RFC 8106). */
   | { kind: 'rdnss'; reserved: number; lifetime: number; servers: string[] }
-  /** scaledLifetime in units of 8 s (13 bits); plc: prefix length code (0=96 ... 5=32). */
+  /** NAT64 prefix (RFC 8781). scaledLifetime in units of 8 s (13 bits); plc: prefix length code (0=96 ... 5=32). */
   | { kind: 'pref64'; scaledLifetime: number; plc: number; prefix: string }
   /** Any other option: data after type/len, zero-padded to a multiple of 8 bytes. */
   | { kind: 'option'; code: number; data: Uint8Array }
@@ -34,7 +38,8 @@ export interface MldRecord {
 }
 
 /**
- * One flat layer: which optional fields are used depends on icmpType.
+ * An ICMPv6 message (RFC 4443), neighbour discovery (RFC 4861) or MLD (RFC 2710, 3810), as one
+ * flat layer: which optional fields are used depends on icmpType.
  * errors 1/3: unused; 2: mtu; 4: pointer (each 32 bits, then the quoted IPv6 packet as layers);
  * echo 128/129: id, seq; MLD 130-132: maxDelay, reserved, mcastAddr; an MLDv2 query (130) also has
  * resv (4 bits), sFlag, qrv, qqic, nSources, sources (present when `sources` is set, or parsed from
@@ -45,33 +50,60 @@ export interface MldRecord {
  */
 export interface Icmpv6 {
   type: 'icmpv6';
+  /** ICMPV6_* or NDISC_* type. */
   icmpType: number;
   code: number;
+  /** Computed when absent. */
   checksum?: number;
+  /** Echo: identifier. */
   id?: number;
+  /** Echo: sequence number. */
   seq?: number;
+  /** Destination unreachable, time exceeded: the 32 unused bits. */
   unused?: number;
+  /** Packet too big: the MTU. */
   mtu?: number;
+  /** Parameter problem: offset of the bad byte. */
   pointer?: number;
+  /** The reserved bits of MLD, MLDv2 report, RS, RA (2 bits), NS, NA (29 bits), redirect. */
   reserved?: number;
+  /** MLD: maximum response delay (ms). */
   maxDelay?: number;
+  /** MLD: the group. */
   mcastAddr?: string;
+  /** MLDv2 report: number of records; computed when absent. */
   nRecords?: number;
+  /** MLDv2 report: the records. */
   records?: MldRecord[];
+  /** MLDv2 query: the 4 reserved bits. */
   resv?: number;
+  /** MLDv2 query: suppress router-side processing. */
   sFlag?: boolean;
+  /** MLDv2 query: querier's robustness variable. */
   qrv?: number;
+  /** MLDv2 query: querier's query interval code. */
   qqic?: number;
+  /** MLDv2 query: number of sources; computed when absent. */
   nSources?: number;
+  /** MLDv2 query: the sources. */
   sources?: string[];
+  /** RA: hop limit for hosts to use (0: unspecified). */
   curHopLimit?: number;
+  /** RA: letters of 'MOHP' (managed, other, home agent, proxy); NA: of 'RSO' (router, solicited, override). */
   flags?: string;
+  /** RA: default router preference (ICMPV6_ROUTER_PREF_*). */
   prf?: number;
+  /** RA: seconds as a default router (0: not one). */
   routerLifetime?: number;
+  /** RA: ms. */
   reachableTime?: number;
+  /** RA: ms. */
   retransTimer?: number;
+  /** NS, NA, redirect: the address asked about. */
   target?: string;
+  /** Redirect: the destination redirected. */
   dest?: string;
+  /** RS, RA, NS, NA, redirect: neighbour discovery options. */
   options?: NdOption[];
 }
 

@@ -53,3 +53,4 @@ export * from './describe.js';
 export * from './reply.js';
 export * from './pcap.js';
 export { recordPcap } from './record.js';
+export { ls, layerInfo, LAYER_TYPES, type FieldInfo, type LayerInfo } from './ls.js';

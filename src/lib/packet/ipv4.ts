@@ -4,7 +4,9 @@ import { readIpv4, writeIpv4 } from '../addr.js';
 import { inetChecksum } from './checksum.js';
 
 export type Ipv4Option =
+  /** End of options. */
   | { kind: 'eol' }
+  /** No operation (padding). */
   | { kind: 'nop' }
   /** Router alert (RFC 2113), value normally 0. */
   | { kind: 'routerAlert'; value: number }
@@ -13,27 +15,34 @@ export type Ipv4Option =
   /** Undecodable bytes (bad length): written back as they are. */
   | { kind: 'raw'; data: Uint8Array };
 
+/** An IPv4 header with its options (RFC 791). */
 export interface Ipv4 {
   type: 'ipv4';
   /** Header length in 32-bit words; computed when absent. */
   ihl?: number;
+  /** Type of service: DSCP in the high 6 bits, ECN in the low 2. */
   tos: number;
   /** Total length; computed when absent. */
   len?: number;
+  /** Identification (fragments of one datagram share it). */
   id: number;
   /** The reserved ("evil", RFC 3514) flag bit. */
   rf: boolean;
+  /** Don't fragment. */
   df: boolean;
+  /** More fragments. */
   mf: boolean;
   /** Fragment offset in 8-byte units. */
   fragOffset: number;
+  /** Time to live. */
   ttl: number;
-  /** Filled from the next layer when absent. */
+  /** IPPROTO_* of the next layer; filled from it when absent. */
   protocol?: number;
   /** Computed when absent: set it to send a wrong one. */
   checksum?: number;
   src: string;
   dst: string;
+  /** Options, padded with zeros to a multiple of 4 bytes. */
   options: Ipv4Option[];
 }
 

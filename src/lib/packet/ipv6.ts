@@ -3,6 +3,7 @@ import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IP
 import { IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2, IPV6_SRCRT_TYPE_4 } from '../include/uapi/linux/ipv6.js';
 import { canonicalIpv6, readIpv6, writeIpv6 } from '../addr.js';
 
+/** An IPv6 header (RFC 8200). */
 export interface Ipv6 {
   type: 'ipv6';
   /** Traffic class (8 bits). */
@@ -13,17 +14,22 @@ export interface Ipv6 {
   plen?: number;
   /** Next header; filled from the next layer when absent. */
   nh?: number;
+  /** Hop limit. */
   hlim: number;
   src: string;
   dst: string;
 }
 
 export type Ipv6Option =
+  /** One byte of padding. */
   | { kind: 'pad1' }
   /** PadN with n zero bytes of data (total length n + 2). */
   | { kind: 'padN'; n: number }
+  /** Router alert (RFC 2711): 0 MLD, 1 RSVP, 2 active networks. */
   | { kind: 'routerAlert'; value: number }
+  /** Jumbo payload length (RFC 2675). */
   | { kind: 'jumbo'; length: number }
+  /** Any other option: its type and data. */
   | { kind: 'option'; code: number; data: Uint8Array }
   /** Undecodable bytes (bad length), written back as they are. */
   | { kind: 'raw'; data: Uint8Array };
@@ -37,31 +43,43 @@ interface OptionsHeader {
   options: Ipv6Option[];
 }
 
+/** A hop-by-hop options header. */
 export interface HopByHop extends OptionsHeader { type: 'hopByHop' }
+/** A destination options header. */
 export interface DestOpts extends OptionsHeader { type: 'destOpts' }
 
+/** A routing header: type 0, 2 (mobility) or 4 (segment routing, RFC 8754; see srh()). */
 export interface Routing {
   type: 'routing';
+  /** Next header; filled from the next layer when absent. */
   nh?: number;
+  /** Length in 8-byte units minus one; computed when absent. */
   len?: number;
+  /** IPV6_SRCRT_TYPE_*. */
   routingType: number;
   segmentsLeft: number;
   /** The 32 bits after segments left (for a segment routing header: last entry, flags, tag). */
   reserved: number;
+  /** The route (for segment routing: the segments, the final one first). */
   addresses: string[];
   /** Bytes after the addresses (e.g. segment routing TLVs), written as they are. */
   data?: Uint8Array;
 }
 
+/** A fragment header. */
 export interface Fragment {
   type: 'fragment';
+  /** Next header; filled from the next layer when absent. */
   nh?: number;
+  /** The 8 bits after next header. */
   reserved: number;
   /** Fragment offset in 8-byte units (13 bits). */
   offset: number;
+  /** The 2 reserved bits after the offset. */
   res2: number;
   /** More fragments. */
   m: boolean;
+  /** Identification. */
   id: number;
 }
 

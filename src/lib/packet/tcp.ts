@@ -5,25 +5,37 @@ import { TCPOPT_EOL, TCPOPT_FASTOPEN, TCPOPT_MD5SIG, TCPOPT_MSS, TCPOPT_NOP, TCP
 const FLAG_LETTERS = 'FSRPAUECN';
 
 export type TcpOption =
+  /** End of options. */
   | { kind: 'eol' }
+  /** Padding. */
   | { kind: 'nop' }
+  /** Maximum segment size (SYN only). */
   | { kind: 'mss'; value: number }
+  /** Window scale shift count (RFC 7323). */
   | { kind: 'wscale'; shift: number }
+  /** SACK permitted (RFC 2018). */
   | { kind: 'sackOk' }
+  /** SACK blocks: [left, right) edges. */
   | { kind: 'sack'; blocks: Array<[number, number]> }
+  /** Timestamps (RFC 7323). */
   | { kind: 'timestamp'; tsval: number; tsecr: number }
   /** Placeholder: 16 digest bytes, zero unless given; computing the MD5 is up to the test. */
   | { kind: 'md5'; digest: Uint8Array }
   /** Empty cookie = cookie request. */
   | { kind: 'fastOpen'; cookie: Uint8Array }
+  /** Any other kind: the bytes after kind and length. */
   | { kind: 'option'; code: number; data: Uint8Array }
+  /** Undecodable bytes (bad length): written back as they are. */
   | { kind: 'raw'; data: Uint8Array };
 
+/** A TCP header with its options (RFC 9293). */
 export interface Tcp {
   type: 'tcp';
   sport: number;
   dport: number;
+  /** Sequence number. */
   seq: number;
+  /** Acknowledgement number (meaningful with the A flag). */
   ack: number;
   /** Header length in 32-bit words; computed when absent. */
   dataOffset?: number;
@@ -32,8 +44,11 @@ export interface Tcp {
   /** Flag letters from "FSRPAUECN", e.g. "S", "SA", "PA" (canonical order). */
   flags: string;
   window: number;
+  /** Computed when absent: set it to send a wrong one. */
   checksum?: number;
+  /** Urgent pointer. */
   urgent: number;
+  /** Options, padded with zeros to a multiple of 4 bytes. */
   options: TcpOption[];
 }
 

@@ -1,5 +1,6 @@
 /** UDP header (RFC 768). */
 
+/** A UDP header (RFC 768). */
 export interface Udp {
   type: 'udp';
   sport: number;
