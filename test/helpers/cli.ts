@@ -47,6 +47,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Called once the process started, with its pid. */
   onSpawn?: (pid: number) => void;
+  /** The net-test script to run (default: this checkout's bin/net-test.js). */
+  cli?: string;
 }
 
 // A failed assertion skips assertNothingLeft's removal: remove every run's TMPDIR at exit too.
@@ -64,7 +66,7 @@ export async function netTest(args: string[], o: CliOptions = {}): Promise<CliRe
     ...(o.wrap ?? []),
     ...(o.user ? ['runuser', '-u', o.user, '--', 'env', `TMPDIR=${tmp}`, 'NO_COLOR=1'] : []),
     process.execPath,
-    CLI,
+    o.cli ?? CLI,
     ...args,
   ];
   const child = spawn(line[0]!, line.slice(1), { cwd: o.cwd ?? join(FIXTURES, 'runner'), env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -75,6 +75,32 @@ const nativeExternal: Plugin = {
   },
 };
 
+/** This package's root: a test anywhere imports the library as 'net-test/lib', '/packet', '/netlink'. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/**
+ * 'net-test' and 'net-test/<subpath>' resolve to this installation's own library sources (the
+ * package.json "exports" entry's "net-test-source" condition), wherever the test lives and
+ * whatever its node_modules hold: the guest runs the agent of the same version, and a test that
+ * also imports the sources by path gets one copy of each module.
+ */
+const ownPackage: Plugin = {
+  name: 'net-test-own-package',
+  setup(b) {
+    b.onResolve({ filter: /^net-test(\/|$)/ }, (args) => {
+      const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>> };
+      const sub = `.${args.path.slice('net-test'.length)}`;
+      const entry = pkg.exports[sub];
+      const source = typeof entry === 'object' ? entry['net-test-source'] : undefined;
+      if (source === undefined) {
+        const known = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'object').map((k) => `net-test${k.slice(1)}`);
+        return { errors: [{ text: `'${args.path}' is not part of net-test (it exports ${known.join(', ')})` }] };
+      }
+      return { path: join(PACKAGE_ROOT, source) };
+    });
+  },
+};
+
 /** Bundles a .ts/.js test to `outFile`; a compile error is a usage error with esbuild's message. */
 export async function bundleTest(t: TestFile, outFile: string): Promise<void> {
   await bundle(t.path, t.display, outFile);
@@ -102,7 +128,7 @@ export function bundleOptions(entry: string, outFile: string): BuildOptions {
     sourcemap: 'inline',
     sourcesContent: false,
     logLevel: 'silent',
-    plugins: [nativeExternal],
+    plugins: [ownPackage, nativeExternal],
     // Bundled CommonJS code may call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as __ntCreateRequire } from 'node:module'; const require = __ntCreateRequire(import.meta.url);" },
   };
@@ -124,7 +150,7 @@ export async function esbuild(): Promise<Esbuild> {
 }
 
 /** Bumped when bundleOptions or the post-processing below change what a bundle looks like. */
-const BUNDLE_FORMAT = 1;
+const BUNDLE_FORMAT = 2;
 const ESBUILD_VERSION = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
 const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
 
