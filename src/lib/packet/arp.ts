@@ -1,6 +1,7 @@
 /** ARP for Ethernet/IPv4 (RFC 826). */
 import { ARPHRD_ETHER, ARPOP_REQUEST } from '../include/uapi/linux/if_arp.js';
 import { readIpv4, readMac, writeIpv4, writeMac, canonicalMac } from '../addr.js';
+import { checkFields } from './check-fields.js';
 
 export const ARP_LEN = 28;
 
@@ -22,6 +23,7 @@ export interface Arp {
 }
 
 export function arp(f: Partial<Omit<Arp, 'type'>> = {}): Arp {
+  checkFields('arp', f);
   return {
     type: 'arp',
     hwType: f.hwType ?? ARPHRD_ETHER,

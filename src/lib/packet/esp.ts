@@ -1,4 +1,5 @@
 /** ESP (RFC 4303): header, and for tests a null-cipher trailer (RFC 2410) so payloads stay readable. */
+import { checkFields } from './check-fields.js';
 
 /**
  * The trailer written after the inner layers when the ESP payload is sent in the clear
@@ -28,6 +29,7 @@ export interface Esp {
 }
 
 export function esp(f: Partial<Omit<Esp, 'type'>> = {}): Esp {
+  checkFields('esp', f);
   const l: Esp = { type: 'esp', spi: f.spi ?? 0, seq: f.seq ?? 0 };
   if (f.nullCipher !== undefined) l.nullCipher = f.nullCipher;
   return l;

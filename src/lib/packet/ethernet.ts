@@ -1,5 +1,6 @@
 /** Ethernet II and IEEE 802.1Q/802.1ad VLAN tags. */
 import { readMac, writeMac, canonicalMac } from '../addr.js';
+import { checkFields } from './check-fields.js';
 
 /** An Ethernet II header. */
 export interface Ether {
@@ -26,6 +27,7 @@ export interface Vlan {
 }
 
 export function ether(f: Partial<Omit<Ether, 'type'>> = {}): Ether {
+  checkFields('ether', f);
   const l: Ether = {
     type: 'ether',
     dst: canonicalMac(f.dst ?? 'ff:ff:ff:ff:ff:ff'),
@@ -36,6 +38,7 @@ export function ether(f: Partial<Omit<Ether, 'type'>> = {}): Ether {
 }
 
 export function vlan(f: Partial<Omit<Vlan, 'type'>> = {}): Vlan {
+  checkFields('vlan', f);
   const l: Vlan = { type: 'vlan', pcp: f.pcp ?? 0, dei: f.dei ?? 0, vid: f.vid ?? 1 };
   if (f.etherType !== undefined) l.etherType = f.etherType;
   return l;

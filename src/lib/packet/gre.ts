@@ -1,4 +1,5 @@
 /** GRE (RFC 2784, key and sequence number from RFC 2890). */
+import { checkFields } from './check-fields.js';
 
 /** A GRE header (RFC 2784, key and sequence number from RFC 2890). */
 export interface Gre {
@@ -21,6 +22,7 @@ export interface Gre {
 }
 
 export function gre(f: Partial<Omit<Gre, 'type'>> = {}): Gre {
+  checkFields('gre', f);
   const l: Gre = {
     type: 'gre', c: f.c ?? f.checksum !== undefined, k: f.k ?? f.key !== undefined, s: f.s ?? f.seq !== undefined,
     reserved0: f.reserved0 ?? 0, version: f.version ?? 0, reserved1: f.reserved1 ?? 0,

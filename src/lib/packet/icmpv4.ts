@@ -1,6 +1,7 @@
 /** ICMP for IPv4 (RFC 792, RFC 1191 for the next-hop MTU of "fragmentation needed"). */
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, ICMP_TIMESTAMP, ICMP_TIMESTAMPREPLY, ICMP_INFO_REQUEST, ICMP_INFO_REPLY } from '../include/uapi/linux/icmp.js';
 import { readIpv4, writeIpv4 } from '../addr.js';
+import { checkFields } from './check-fields.js';
 
 /**
  * An ICMP message (RFC 792). The 32 bits after the checksum mean different things per type; the fields used are:
@@ -44,6 +45,7 @@ export function icmpCarriesIp(t: number): boolean {
 }
 
 export function icmp(f: Partial<Omit<Icmp, 'type'>> = {}): Icmp {
+  checkFields('icmp', f);
   const icmpType = f.icmpType ?? ICMP_ECHO;
   const l: Icmp = { type: 'icmp', icmpType, code: f.code ?? 0 };
   if (f.checksum !== undefined) l.checksum = f.checksum;

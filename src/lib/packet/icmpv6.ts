@@ -5,6 +5,7 @@ import {
   NDISC_NEIGHBOUR_ADVERTISEMENT, NDISC_NEIGHBOUR_SOLICITATION, NDISC_REDIRECT, NDISC_ROUTER_ADVERTISEMENT, NDISC_ROUTER_SOLICITATION,
 } from '../include/net/ndisc.js';
 import { canonicalIpv6, canonicalMac, readIpv6, readMac, writeIpv6, writeMac } from '../addr.js';
+import { checkFields } from './check-fields.js';
 
 export type NdOption =
   /** Source link-layer address (RS, RA, NS). */
@@ -154,6 +155,7 @@ function bitsToFlags(v: number, letters: string, bits: number[]): string {
 }
 
 export function icmpv6(f: Partial<Omit<Icmpv6, 'type'>> = {}): Icmpv6 {
+  checkFields('icmpv6', f);
   const icmpType = f.icmpType ?? ICMPV6_ECHO_REQUEST;
   const l: Icmpv6 = { type: 'icmpv6', icmpType, code: f.code ?? 0 };
   if (f.checksum !== undefined) l.checksum = f.checksum;

@@ -2,6 +2,7 @@
 import { IPOPT_END, IPOPT_NOOP, IPOPT_RA } from '../include/uapi/linux/ip.js';
 import { readIpv4, writeIpv4 } from '../addr.js';
 import { inetChecksum } from './checksum.js';
+import { checkFields } from './check-fields.js';
 
 export type Ipv4Option =
   /** End of options. */
@@ -47,6 +48,7 @@ export interface Ipv4 {
 }
 
 export function ipv4(f: Partial<Omit<Ipv4, 'type'>> = {}): Ipv4 {
+  checkFields('ipv4', f);
   const l: Ipv4 = {
     type: 'ipv4',
     tos: f.tos ?? 0,

@@ -2,6 +2,7 @@
 import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPV6_TLV_JUMBO, IPV6_TLV_PAD1, IPV6_TLV_PADN, IPV6_TLV_ROUTERALERT } from '../include/uapi/linux/in6.js';
 import { IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2, IPV6_SRCRT_TYPE_4 } from '../include/uapi/linux/ipv6.js';
 import { canonicalIpv6, readIpv6, writeIpv6 } from '../addr.js';
+import { checkFields } from './check-fields.js';
 
 /** An IPv6 header (RFC 8200). */
 export interface Ipv6 {
@@ -86,6 +87,7 @@ export interface Fragment {
 export type Ipv6Ext = HopByHop | DestOpts | Routing | Fragment;
 
 export function ipv6(f: Partial<Omit<Ipv6, 'type'>> = {}): Ipv6 {
+  checkFields('ipv6', f);
   const l: Ipv6 = {
     type: 'ipv6', tc: f.tc ?? 0, fl: f.fl ?? 0, hlim: f.hlim ?? 64,
     src: canonicalIpv6(f.src ?? '::1'), dst: canonicalIpv6(f.dst ?? '::1'),
@@ -96,6 +98,7 @@ export function ipv6(f: Partial<Omit<Ipv6, 'type'>> = {}): Ipv6 {
 }
 
 function optsHeader<T extends 'hopByHop' | 'destOpts'>(type: T, f: Partial<OptionsHeader>): OptionsHeader & { type: T } {
+  checkFields(type, f);
   const l: OptionsHeader & { type: T } = { type, options: f.options ?? [] };
   if (f.nh !== undefined) l.nh = f.nh;
   if (f.len !== undefined) l.len = f.len;
@@ -106,6 +109,7 @@ export function hopByHop(f: Partial<Omit<HopByHop, 'type'>> = {}): HopByHop { re
 export function destOpts(f: Partial<Omit<DestOpts, 'type'>> = {}): DestOpts { return optsHeader('destOpts', f); }
 
 export function routing(f: Partial<Omit<Routing, 'type'>> = {}): Routing {
+  checkFields('routing', f);
   const l: Routing = {
     type: 'routing', routingType: f.routingType ?? 0, segmentsLeft: f.segmentsLeft ?? (f.addresses?.length ?? 0),
     reserved: f.reserved ?? 0, addresses: (f.addresses ?? []).map(canonicalIpv6),
@@ -125,6 +129,7 @@ export function srh(f: { segments: string[]; segmentsLeft?: number; lastEntry?: 
 }
 
 export function fragment(f: Partial<Omit<Fragment, 'type'>> = {}): Fragment {
+  checkFields('fragment', f);
   const l: Fragment = { type: 'fragment', reserved: f.reserved ?? 0, offset: f.offset ?? 0, res2: f.res2 ?? 0, m: f.m ?? false, id: f.id ?? 0 };
   if (f.nh !== undefined) l.nh = f.nh;
   return l;

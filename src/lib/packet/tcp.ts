@@ -1,5 +1,6 @@
 /** TCP header (RFC 9293) with options. */
 import { TCPOPT_EOL, TCPOPT_FASTOPEN, TCPOPT_MD5SIG, TCPOPT_MSS, TCPOPT_NOP, TCPOPT_SACK, TCPOPT_SACK_PERM, TCPOPT_TIMESTAMP, TCPOPT_WINDOW } from '../include/net/tcp.js';
+import { checkFields } from './check-fields.js';
 
 /** Flag letters, lowest bit first (FIN=0x001 ... NS/AE=0x100), as scapy and tcpdump spell them. */
 const FLAG_LETTERS = 'FSRPAUECN';
@@ -69,6 +70,7 @@ export function tcpFlagsToString(v: number): string {
 }
 
 export function tcp(f: Partial<Omit<Tcp, 'type'>> = {}): Tcp {
+  checkFields('tcp', f);
   const l: Tcp = {
     type: 'tcp', sport: f.sport ?? 20, dport: f.dport ?? 80, seq: f.seq ?? 0, ack: f.ack ?? 0,
     reserved: f.reserved ?? 0, flags: tcpFlagsToString(tcpFlagsToNumber(f.flags ?? 'S')),

@@ -1,4 +1,5 @@
 /** UDP header (RFC 768). */
+import { checkFields } from './check-fields.js';
 
 /** A UDP header (RFC 768). */
 export interface Udp {
@@ -12,6 +13,7 @@ export interface Udp {
 }
 
 export function udp(f: Partial<Omit<Udp, 'type'>> = {}): Udp {
+  checkFields('udp', f);
   const l: Udp = { type: 'udp', sport: f.sport ?? 53, dport: f.dport ?? 53 };
   if (f.len !== undefined) l.len = f.len;
   if (f.checksum !== undefined) l.checksum = f.checksum;

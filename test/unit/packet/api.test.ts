@@ -178,3 +178,16 @@ describe('pcap', () => {
     assert.equal(readPcap(be.subarray(0, 41))!.records.length, 0);
   });
 });
+
+describe('builders', () => {
+  it('reject a field their layer does not have (bundling does not type-check), and accept a parsed layer spread back in', () => {
+    // The cast stands for a test bundled without type checking.
+    const unchecked = ipv4 as (f: object) => Layer;
+    assert.throws(() => unchecked({ dontFragment: true }), { name: 'TypeError', message: /^ipv4\(\): no field 'dontFragment'; its fields are .*\bdf\b.*ls\('ipv4'\)/ });
+    assert.throws(() => (tcp as (f: object) => Layer)({ sport: 1, flag: 'S' }), /tcp\(\): no field 'flag'/);
+    const parsed = parse(build(syn()));
+    const t = parsed.find((l) => l.type === 'tcp');
+    assert.ok(t?.type === 'tcp');
+    assert.deepEqual(tcp({ ...t }), t);
+  });
+});
