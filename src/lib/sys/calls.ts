@@ -357,7 +357,7 @@ const NR = process.arch === 'arm64' ? { setresuid: 147, setresgid: 149 } : { set
 
 /**
  * setresuid(2) for the calling thread only (raw syscall). glibc's setresuid() would broadcast the
- * change to every thread of the process, including libuv's workers; see net.ts asUser for why the
+ * change to every thread of the process, including libuv's workers; see creds.ts asUser for why the
  * per-thread form is the one we want. -1 leaves a field unchanged.
  */
 export function setresuidThread(ruid: number, euid: number, suid: number): void {

@@ -64,7 +64,7 @@ export const c = {
   geteuid: fn<[], number>('uint32_t geteuid(void)'),
   getgid: fn<[], number>('uint32_t getgid(void)'),
   getegid: fn<[], number>('uint32_t getegid(void)'),
-  // Raw syscall entry: used for per-thread credential changes (see net.ts asUser).
+  // Raw syscall entry: used for per-thread credential changes (see creds.ts asUser).
   syscall3: fn<[number, number, number, number], number>('long syscall(long nr, long a, long b, long c)'),
 };
 
