@@ -103,7 +103,7 @@ function vmOptions(c: Command): Command {
     .option('--no-time-travel', 'real time, even on a kernel that has time-travel')
     .option('--rootfs <img>', "boot this ext4 image (net-test rootfs build) as the guest's root instead of the host's; writes go to a throw-away layer")
     .option('--rw', 'with --rootfs: write changes through to the image (e.g. to install packages); needs the image to itself')
-    .option('-v, --verbose', 'stream the kernel console to stderr')
+    .option('-v, --verbose', 'print the UML command line and stream the kernel console to stderr')
     .option('-q, --quiet', "print only the verdicts, not the tests' output");
 }
 

@@ -420,6 +420,7 @@ export async function run(o: RunOptions): Promise<number> {
               flushLive();
             },
             ...(o.verbose && !o.shell ? { onConsoleLine: (l: string) => process.stderr.write(pc.dim(`[vm${worker}] ${l}`) + '\n') } : {}),
+            ...(o.verbose ? { onCommand: (line: string) => process.stderr.write(pc.dim(`net-test: VM ${worker}: ${line}`) + '\n') } : {}),
           },
           abort.signal,
         );

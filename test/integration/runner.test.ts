@@ -181,6 +181,33 @@ for (const [rootName, rootArgs, rootSkip] of ROOTS) {
   });
 }
 
+describe('the UML command line', { skip }, () => {
+  test('-v prints it, and the run directory\'s cmdline boots the kernel by hand as net-test did', async () => {
+    const out = mkdtempSync('/var/tmp/net-test-cmdline-');
+    after(() => rmSync(out, { recursive: true, force: true }));
+    const r = await netTest(['run', '-v', '--out', out, 'args.sh', '--', 'by', 'hand']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assertNothingLeft(r);
+    const printed = /^net-test: VM 1: (TMPDIR=\S+ .*)$/m.exec(r.stderr)?.[1];
+    assert.ok(printed?.includes(' ssl1=fd:4 '), r.stderr);
+    const script = readFileSync(join(out, 'cmdline'), 'utf8');
+    // The same line, but for UML's own directory, which was the run's temp dir.
+    assert.equal(script.split('\n').find((l) => l.startsWith('env '))?.replace('uml_dir="$d"', ''), `env ${printed!.replace(/uml_dir=\S+/, '')} "$@"`);
+    // Booted by hand, as its comments say: a namespace with the taps, fds 3 and 4.
+    for (const f of ['status-1', 'output-1.log']) rmSync(join(out, f), { force: true });
+    const taps = [...script.matchAll(/^# {3}(ip tuntap add .*)$/gm)].map((m) => m[1]).join('; ');
+    const hand = spawnSync('unshare', ['--pid', '--fork', '--net', 'sh', '-c', `${taps}; sh cmdline 3>hand-output.log 4<>hand-control.log </dev/null`], {
+      cwd: out,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(hand.status, 0, hand.stdout + hand.stderr);
+    assert.equal(readFileSync(join(out, 'status-1'), 'utf8'), '0\n');
+    assert.match(readFileSync(join(out, 'hand-output.log'), 'utf8'), /ARGS-BEGIN\n\[by\]\n\[hand\]\nARGS-END/);
+    assert.match(readFileSync(join(out, 'hand-control.log'), 'utf8'), /nt:end 1 0\r?\nnt:done/);
+  });
+});
+
 const BUILT = BUILT_KERNEL;
 describe('the kernel built from linux-source-6.1', { skip: existsSync(BUILT) ? false : `no built kernel at ${BUILT} (src/host/kernel/ci-kernel.sh builds it)` }, () => {
   test('boots, runs shell and TS tests, and its crashes are caught', async () => {

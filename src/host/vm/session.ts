@@ -10,7 +10,7 @@ import type { Tap } from '../net/taps.js';
 import { launchUml, TAP_SETUP_FAILED, type NetMode } from './launch.js';
 import { renderPlan, type PlanStep } from './plan.js';
 import { LOCK_FAILED, ROOTFS_DEVICE, ubdArg, type Rootfs } from './rootfs.js';
-import { umlArgs } from './uml.js';
+import { cmdlineScript, commandLine, umlArgs } from './uml.js';
 import { UsageError } from '../errors.js';
 import { XSTATE_MISMATCH } from './xstate-shim.js';
 
@@ -57,6 +57,8 @@ export interface VmRequest {
   onTestDone?: (index: number, status: number, output: string) => void;
   /** Every control line, after the session's own handling (e.g. `net-test watch`'s events). */
   onControl?: (event: string, rest: string) => void;
+  /** The UML command line (environment, kernel, arguments) as one shell line, before the spawn (-v). */
+  onCommand?: (line: string) => void;
   /** Once UML runs: `send` writes a line to the guest's control line (its /dev/ttyS1 input). */
   onSpawn?: (send: (line: string) => void) => void;
 }
@@ -128,6 +130,14 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   }
   const ubd = req.rootfs ? ubdArg(req.rootfs, join(req.umlDir, 'root.cow')) : undefined;
   const args = umlArgs({ mem: req.mem, init: req.init, runDir: req.runDir, umid: req.umid, umlDir: req.umlDir, taps: req.taps, ubd, extra: req.cmdline });
+  const umlEnv = { TMPDIR: req.memoryDir, LD_PRELOAD: req.preload ?? '' };
+  // Kept in the run directory so the kernel can be booted by hand as net-test booted it.
+  try {
+    writeFileSync(join(req.runDir, 'cmdline'), cmdlineScript({ kernel: req.kernel.path, args, env: umlEnv, umlDir: req.umlDir, taps: req.taps, net: req.net }), { mode: 0o755 });
+  } catch (e) {
+    throw new UsageError(`cannot write the run directory ${req.runDir}: ${(e as Error).message}: free space there or choose another --out`);
+  }
+  req.onCommand?.(commandLine(req.kernel.path, args, umlEnv));
   const launch = launchUml({
     kernel: req.kernel.path,
     args,

@@ -43,3 +43,52 @@ export function umlArgs(c: UmlConfig): string[] {
     ...c.extra,
   ];
 }
+
+/** `s` as one shell word: bare when it is only safe characters, else single-quoted. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The UML command line as one shell line: environment assignments, the kernel, its arguments. */
+export function commandLine(kernel: string, args: string[], env: Record<string, string>): string {
+  const assigns = Object.entries(env)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${shellWord(v)}`);
+  return [...assigns, shellWord(kernel), ...args.map(shellWord)].join(' ');
+}
+
+/**
+ * The run directory's `cmdline`: a script that boots this VM's kernel exactly as net-test did,
+ * for a user who wants to run it by hand (under gdb, with another argument). UML's own
+ * directory (pid file, sockets, a root image's COW file) was a temp dir of the run: the script
+ * makes a fresh one. The namespace and taps it needs are named in the comments, since net-test
+ * makes them around the command.
+ */
+export function cmdlineScript(o: { kernel: string; args: string[]; env: Record<string, string>; umlDir: string; taps: Tap[]; net: 'private' | 'host' }): string {
+  const word = (a: string) =>
+    a
+      .split(o.umlDir)
+      .map((p) => (p === '' ? '' : shellWord(p)))
+      .join('"$d"');
+  const assigns = Object.entries(o.env)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${shellWord(v)}`);
+  const tapLines = o.taps.map((t) => `#   ip tuntap add dev ${t.name} mode tap && ip link set dev ${t.name} address ${t.hostMac} up`);
+  return [
+    '#!/bin/sh',
+    '# The UML command line of this VM, as net-test ran it.',
+    o.net === 'private'
+      ? '# net-test ran it in new PID and network namespaces (unshare --pid --fork --net) with these taps:'
+      : "# net-test ran it in the caller's network namespace (--host-net) with these taps:",
+    ...(tapLines.length ? tapLines : ['#   (none)']),
+    `# It expects fd ${FD_OUTPUT} open for the tests' output (the guest's ttyS0) and fd ${FD_CONTROL} for the`,
+    '# control line (ttyS1); the guest reads its plan from the run directory named below. By hand:',
+    `#   unshare --pid --fork --net sh -c '<the taps above>; sh cmdline ${FD_OUTPUT}>output.log ${FD_CONTROL}<>control.log'`,
+    'd=$(mktemp -d) || exit 1',
+    `env ${[...assigns, shellWord(o.kernel), ...o.args.map(word)].join(' ')} "$@"`,
+    's=$?',
+    'rm -rf "$d"',
+    'exit $s',
+    '',
+  ].join('\n');
+}

@@ -246,6 +246,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
         path: rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'),
         env: { TERM: color ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
         onSpawn: (send) => (v.send = send),
+        ...(o.verbose ? { onCommand: (line: string) => process.stderr.write(pc.dim(`net-test: VM ${g}: ${line}`) + '\n') } : {}),
         onOutput: (i, chunk) => {
           v.output.set(i, (v.output.get(i) ?? '') + chunk);
           if (!o.quiet && i > 0) out.write(chunk);
