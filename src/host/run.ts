@@ -22,14 +22,16 @@ import { toKtap } from './report/ktap.js';
 import { crashText, outputExcerpt, resultLine, summary } from './report/terminal.js';
 import { exitCode, type FileResult } from './results/model.js';
 import { parseTap, type TestCase } from './results/tap.js';
+import { afterRetry, execCases, fileVerdict, isOk, measuredRun, type Stopped } from './results/verdict.js';
 import { parseUnittest, type UnittestResults } from './results/unittest.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
-import { balance, loadDurations, saveDurations } from './tests/durations.js';
+import { loadDurations, saveDurations } from './tests/durations.js';
+import { schedule } from './schedule.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
-import type { PlanStep } from './vm/plan.js';
+import { planSteps } from './vm/plan.js';
 import { checkRootfs } from './vm/rootfs.js';
 
 export interface RunOptions {
@@ -71,9 +73,6 @@ export interface RunOptions {
 }
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/guest/init.sh');
-const TAP_HEADER = /^\s*(K?TAP version \d+|1\.\.\d+)\s*$/m;
-/** kselftest's "skip" exit status. */
-const KSFT_SKIP = 4;
 
 function validate(o: RunOptions): void {
   const int = (v: number | undefined, name: string, min: number) => {
@@ -226,7 +225,7 @@ export async function run(o: RunOptions): Promise<number> {
     const clearProgress = () => showProgress && process.stderr.write('\r\x1b[K');
     if (showProgress) {
       progress = setInterval(() => {
-        const failed = [...results.values()].filter((r) => r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky').length;
+        const failed = [...results.values()].filter((r) => !isOk(r.verdict)).length;
         const now = Date.now();
         const files = [...onFile.entries()].sort(([a], [b]) => a - b).map(([w, f]) => `[${w}] ${f.display} ${((now - f.since) / 1000).toFixed(0)} s`);
         const line = [`${done}/${items.length} done · ${failed} failed · ${((now - t0) / 1000).toFixed(0)} s`, ...(files.length ? files : [`${running} VMs booting`])].join(' · ');
@@ -253,37 +252,15 @@ export async function run(o: RunOptions): Promise<number> {
       }
       // Each parallel VM has its own network namespace, so tap names never collide.
       const taps = planTaps(o.taps, tapPrefix());
-      // Consecutive node tests share one agent process; executables run on their own.
-      const steps: PlanStep[] = [];
-      const agentTap = new Map<number, string>();
-      const groups: { files: { index: number; display: string; path: string; args: string[] }[]; argv: string[] }[] = [];
-      let group: (typeof groups)[number] | undefined;
-      batch.forEach((it, idx) => {
-        const index = idx + 1;
-        if (it.argv) {
-          const env = it.python ? pythonTestEnv(guestPath(UNITTEST_HOOK_DIR), index, it.caseFilter ? o.filter : undefined) : undefined;
-          steps.push({ kind: 'exec', index, argv: it.argv, ...(env ? { env } : {}) });
-          group = undefined;
-          return;
-        }
-        if (o.noAgent) {
-          const tap = `results-${index}.tap`;
-          // Same isolation the agent gives: a fresh network namespace with lo up.
-          steps.push({ kind: 'exec', index, argv: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...nodeArgv(tap), it.bundle!, ...o.args] });
-          agentTap.set(index, tap);
-          return;
-        }
-        if (!group) {
-          const tap = `results-agent-${steps.length + 1}.tap`;
-          group = { files: [], argv: [...agentArgv(tap)] };
-          groups.push(group);
-          steps.push({ kind: 'agent', argv: group.argv });
-        }
-        group.files.push({ index, display: it.display, path: it.bundle!, args: o.args });
-        agentTap.set(index, `results-agent-${steps.length}.tap`);
-      });
-      // The agent's one argument: its file list.
-      for (const g of groups) g.argv.push(JSON.stringify(g.files));
+      const { steps, tapOf: agentTap } = planSteps(
+        batch.map((it, idx) => ({
+          display: it.display,
+          argv: it.argv,
+          bundle: it.bundle,
+          env: it.python ? pythonTestEnv(guestPath(UNITTEST_HOOK_DIR), idx + 1, it.caseFilter ? o.filter : undefined) : undefined,
+        })),
+        { args: o.args, noAgent: o.noAgent === true, nodeArgv, agentArgv },
+      );
       if (o.verbose) {
         process.stderr.write(pc.dim(`net-test: VM ${n}: kernel ${kernel.path} (${kernel.release}, ${kernel.source}); time-travel ${timeTravel.on ? 'on' : 'off'} (${timeTravel.why}); run dir ${runDir}; taps ${taps.map((t) => t.name).join(' ') || 'none'}\n`));
       }
@@ -305,43 +282,23 @@ export async function run(o: RunOptions): Promise<number> {
           const u = parseUnittest(ut);
           return { cases: u.cases, ut: u };
         }
-        return { cases: TAP_HEADER.test(output) ? parseTap(output) : [] };
+        return { cases: execCases(output) };
       };
-      /** The verdict of a file that ended with exit status `st`: the status decides it. */
-      const judge = (it: Item, i: number, st: number, output: string, durationMs: number | undefined, c: { cases: TestCase[]; ut?: UnittestResults }): FileResult => {
-        const base = { display: it.display, cases: c.cases, output, attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
-        const cases = c.cases;
-        const skipped = (st === KSFT_SKIP && !it.bundle && TAP_HEADER.test(output)) || (st === 0 && cases.length > 0 && cases.every((x) => x.status === 'skip'));
-        const r: FileResult = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
-        // Python 3.12+ exits 5 when no test ran: here, because --filter left none.
-        if (it.caseFilter && c.ut && cases.length === 0 && c.ut.filtered.dropped > 0 && (st === 0 || st === 5)) {
-          r.verdict = 'skip';
-          r.detail = `--filter matches none of its ${c.ut.filtered.dropped} unittest cases`;
-        }
-        unfinishedCase(r, c.ut);
-        return r;
-      };
-      /** A unittest case that began and never ended failed with its process: say so, by name. */
-      const unfinishedCase = (r: FileResult, ut: UnittestResults | undefined) => {
-        if (!ut?.unfinished) return;
-        const why =
-          r.verdict === 'timeout'
-            ? 'still running when the test timed out'
-            : r.verdict === 'crash'
-              ? 'running when the kernel crashed'
-              : r.exitStatus !== undefined
-                ? `the process ended in this case (exit ${r.exitStatus})`
-                : 'running when the guest stopped';
-        r.cases = [...r.cases, { name: ut.unfinished, status: 'fail', detail: why, children: [] }];
-      };
-      const record = (it: Item, i: number, r: FileResult) => {
+      /** The verdict of file `it` (index `i`) from its exit status or what stopped it. */
+      const judge = (it: Item, output: string, durationMs: number | undefined, c: { cases: TestCase[]; ut?: UnittestResults }, end: { status: number } | { stopped: Stopped }): FileResult =>
+        fileVerdict({
+          display: it.display,
+          node: it.bundle !== undefined,
+          cases: c.cases,
+          unittest: c.ut,
+          caseFilter: it.caseFilter,
+          output,
+          durationMs,
+          ...end,
+        });
+      const record = (it: Item, i: number, judged: FileResult) => {
         if (stream) header(i); // a file without output still gets its header
-        r.attempts = attempt;
-        const was = firstFailure.get(it);
-        if (was && r.verdict === 'pass') {
-          r.verdict = 'flaky';
-          r.detail = `failed on attempt 1 (${was.verdict}${was.exitStatus ? `, exit ${was.exitStatus}` : ''}), passed on attempt ${attempt}`;
-        }
+        const r = afterRetry(judged, attempt, firstFailure.get(it));
         progressed = true;
         results.set(it, r);
         done++;
@@ -370,7 +327,7 @@ export async function run(o: RunOptions): Promise<number> {
           if (!c) continue; // a node file's TAP is still being written: next event, or the VM's end
           waiting.delete(i);
           const since = started.get(i);
-          record(it, i, judge(it, i, w.status, w.output, since !== undefined ? w.end - since : undefined, c));
+          record(it, i, judge(it, w.output, since !== undefined ? w.end - since : undefined, c, { status: w.status }));
           recorded.add(i);
         }
       };
@@ -452,21 +409,17 @@ export async function run(o: RunOptions): Promise<number> {
         }
         const output = outcome.output.get(i) ?? '';
         const c = casesOf(it, i, output, true)!;
-        let r: FileResult | undefined;
-        if (st !== undefined) {
-          r = judge(it, i, st, output, durationMs, c);
-        } else {
-          const base = { display: it.display, cases: c.cases, output, attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) };
-          if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
-            r = { ...base, verdict: 'crash', crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` };
-          } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
-            r = { ...base, verdict: 'timeout', durationMs: o.timeout * 1000, detail: `ran longer than ${o.timeout} s; VM killed` };
-          } else if (tt.start !== undefined) {
-            // It started and the guest went away without a crash report: lost, not its fault alone.
-            r = { ...base, verdict: 'error', detail: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` };
-          }
-          if (r) unfinishedCase(r, c.ut);
+        let end: { status: number } | { stopped: Stopped } | undefined;
+        if (st !== undefined) end = { status: st };
+        else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
+          end = { stopped: { crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` } };
+        } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
+          end = { stopped: { timeoutS: o.timeout, detail: `ran longer than ${o.timeout} s; VM killed` } };
+        } else if (tt.start !== undefined) {
+          // It started and the guest went away without a crash report: lost, not its fault alone.
+          end = { stopped: { lost: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` } };
         }
+        const r = end ? judge(it, output, durationMs, c, end) : undefined;
         if (r) record(it, i, r);
         else rest.push(it);
       });
@@ -493,32 +446,22 @@ export async function run(o: RunOptions): Promise<number> {
 
     // Shares of equal expected time, from how long each file took last time.
     const durations = jobs > 1 ? loadDurations() : new Map<string, number>();
-    /** Runs items on `jobs` workers, each feeding its share to fresh VMs until none is left. */
-    const schedule = async (list: Item[], attempt: number) => {
-      const shares = balance(list, jobs, (it) => durations.get(it.file.path));
-      await Promise.all(
-        shares.map(async (share, w) => {
-          let left = share;
-          while (left.length > 0 && !abort.signal.aborted) left = await vm(left, w + 1, attempt);
-        }),
-      );
-    };
-
-    if (items.length > 0 || o.shell) {
-      if (items.length === 0) await vm([], 1, 1);
-      else await schedule(items, 1);
-    }
-    // --- Retries: a failure that passes later is flaky, never a plain pass.
-    for (let attempt = 2; attempt <= 1 + (o.retries ?? 0) && !abort.signal.aborted; attempt++) {
-      const failed = items.filter((it) => {
-        const r = results.get(it);
-        return r && r.verdict !== 'pass' && r.verdict !== 'skip' && r.verdict !== 'flaky';
+    if (items.length === 0 && o.shell) await vm([], 1, 1);
+    else if (items.length > 0) {
+      await schedule(items, {
+        jobs,
+        expected: (it) => durations.get(it.file.path),
+        runBatch: vm,
+        aborted: () => abort.signal.aborted,
+        retries: o.retries ?? 0,
+        failed: (list) => list.filter((it) => !isOk(results.get(it)?.verdict ?? 'pass')),
+        // A failure that passes later is flaky, never a plain pass: keep the first failure.
+        onRetry: (failed, attempt) => {
+          for (const it of failed) if (!firstFailure.has(it)) firstFailure.set(it, results.get(it)!);
+          done -= failed.length;
+          print(pc.dim(`retrying ${failed.length} file(s), attempt ${attempt}`));
+        },
       });
-      if (failed.length === 0) break;
-      for (const it of failed) if (!firstFailure.has(it)) firstFailure.set(it, results.get(it)!);
-      done -= failed.length;
-      print(pc.dim(`retrying ${failed.length} file(s), attempt ${attempt}`));
-      await schedule(failed, attempt);
     }
     clearInterval(progress);
     clearProgress();
@@ -534,7 +477,7 @@ export async function run(o: RunOptions): Promise<number> {
       const measured = new Map<string, number>();
       for (const it of items) {
         const r = results.get(it);
-        if (r?.durationMs !== undefined && ['pass', 'fail', 'skip', 'flaky'].includes(r.verdict)) measured.set(it.file.path, r.durationMs);
+        if (r && measuredRun(r)) measured.set(it.file.path, r.durationMs!);
       }
       saveDurations(measured);
     }

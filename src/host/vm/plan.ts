@@ -29,6 +29,58 @@ export interface GuestPlan {
   env: Record<string, string>;
 }
 
+/** One file of a VM's share, as the plan needs it: an executable's argv, or a node test's bundle. */
+export interface PlanFile {
+  display: string;
+  argv?: string[] | undefined;
+  /** An executable's own environment (a Python file's unittest hook). */
+  env?: Record<string, string> | undefined;
+  /** Guest path of a node test's bundle. */
+  bundle?: string | undefined;
+}
+
+/**
+ * The steps of a VM's share, in order, numbering files from 1: an executable is a step of its
+ * own; consecutive node tests share one agent process (`agentArgv`, then its file list as one
+ * JSON word), or with `noAgent` each runs in a Node of its own, in a fresh network namespace as
+ * the agent would give it. `tapOf` names the TAP file (in the run directory) that holds each
+ * node file's cases.
+ */
+export function planSteps(
+  files: PlanFile[],
+  o: { args: string[]; noAgent: boolean; nodeArgv: (tap: string) => string[]; agentArgv: (tap: string) => string[] },
+): { steps: PlanStep[]; tapOf: Map<number, string> } {
+  const steps: PlanStep[] = [];
+  const tapOf = new Map<number, string>();
+  const groups: { files: { index: number; display: string; path: string; args: string[] }[]; argv: string[] }[] = [];
+  let group: (typeof groups)[number] | undefined;
+  files.forEach((f, idx) => {
+    const index = idx + 1;
+    if (f.argv) {
+      steps.push({ kind: 'exec', index, argv: f.argv, ...(f.env ? { env: f.env } : {}) });
+      group = undefined;
+      return;
+    }
+    if (o.noAgent) {
+      const tap = `results-${index}.tap`;
+      steps.push({ kind: 'exec', index, argv: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...o.nodeArgv(tap), f.bundle!, ...o.args] });
+      tapOf.set(index, tap);
+      return;
+    }
+    if (!group) {
+      const tap = `results-agent-${steps.length + 1}.tap`;
+      group = { files: [], argv: [...o.agentArgv(tap)] };
+      groups.push(group);
+      steps.push({ kind: 'agent', argv: group.argv });
+    }
+    group.files.push({ index, display: f.display, path: f.bundle!, args: o.args });
+    tapOf.set(index, `results-agent-${steps.length}.tap`);
+  });
+  // The agent's one argument: its file list.
+  for (const g of groups) g.argv.push(JSON.stringify(g.files));
+  return { steps, tapOf };
+}
+
 /** Single-quotes a word for POSIX sh. */
 export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

@@ -1,5 +1,6 @@
 // The UML kernel command line: everything about how the guest is wired to the host lives here.
 import type { Tap } from '../net/taps.js';
+import { shQuote } from './plan.js';
 
 export interface UmlConfig {
   mem: string;
@@ -46,7 +47,7 @@ export function umlArgs(c: UmlConfig): string[] {
 
 /** `s` as one shell word: bare when it is only safe characters, else single-quoted. */
 export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : shQuote(s);
 }
 
 /** The UML command line as one shell line: environment assignments, the kernel, its arguments. */

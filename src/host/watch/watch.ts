@@ -29,7 +29,10 @@ import { SERVE_K } from '../vm/plan.js';
 import { checkRootfs } from '../vm/rootfs.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from '../vm/session.js';
 import { bundler, watchFiles, type Bundler } from './inputs.js';
-import { fileVerdict, type FileEvidence } from './verdict.js';
+import { execCases, fileVerdict, type Evidence } from '../results/verdict.js';
+
+/** A crash's detail line in watch, where the VM is rebooted after it. */
+const CRASH_DETAIL = 'the kernel crashed while this test ran; the VM is rebooted';
 
 export interface WatchOptions {
   tests: string[];
@@ -314,7 +317,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     v.send(`run ${n}`);
   };
 
-  const evidence = (v: Vm, f: InFlight['files'][number]): FileEvidence => {
+  const evidence = (v: Vm, f: InFlight['files'][number]): Evidence => {
     let status: number | undefined;
     let cases: TestCase[] | undefined;
     try {
@@ -326,12 +329,14 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     }
     const start = v.start.get(f.index);
     const end = v.end.get(f.index);
+    const node = f.entry.test.kind === 'node';
+    const output = v.output.get(f.index) ?? '';
     return {
       display: f.entry.test.display,
-      node: f.entry.test.kind === 'node',
+      node,
       status,
-      cases,
-      output: v.output.get(f.index) ?? '',
+      cases: node ? (cases ?? []) : execCases(output),
+      output,
       durationMs: start !== undefined ? (end ?? Date.now()) - start : undefined,
     };
   };
@@ -357,7 +362,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     // crash, whatever its status, and the VM starts again.
     if (crash && v.crashedIn === index) {
       ev.status = undefined;
-      ev.stopped = { crash };
+      ev.stopped = { crash, detail: CRASH_DETAIL };
     }
     report(f, fileVerdict(ev));
     if (crash) {
@@ -430,9 +435,9 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
           const ev = evidence(v, f);
           if (ev.status === undefined && v.start.has(f.index)) {
             ev.stopped = crash
-              ? { crash }
+              ? { crash, detail: CRASH_DETAIL }
               : outcome.timedOut?.phase === 'test' && outcome.timedOut.test === f.index
-                ? { timeoutS: o.timeout }
+                ? { timeoutS: o.timeout, detail: `ran longer than ${o.timeout} s; VM killed and rebooted` }
                 : { lost: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal}); the VM is rebooted` };
             report(f, fileVerdict(ev));
             if (crash) say(crashText(crash));

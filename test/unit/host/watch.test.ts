@@ -5,7 +5,6 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderPlan, SERVE_K } from '../../../src/host/vm/plan.js';
-import { fileVerdict } from '../../../src/host/watch/verdict.js';
 import { watchFiles } from '../../../src/host/watch/inputs.js';
 
 test('plan.sh: the serve step gets the spare number init passes, every other word stays quoted', () => {
@@ -22,23 +21,6 @@ test('plan.sh: the serve step gets the spare number init passes, every other wor
   assert.match(plan, /^NT_MODE=serve$/m);
   const r = spawnSync('sh', ['-c', `${plan}\nnt_serve 7`], { encoding: 'utf8' });
   assert.equal(r.stdout, "--dest=/run/results-7.tap\n7\nit's $(x)\n");
-});
-
-test('watch verdicts: status, cases, skips, and what stopped a file', () => {
-  const cases = [
-    { name: 'one', status: 'pass' as const, children: [] },
-    { name: 'two', status: 'fail' as const, detail: '1 !== 2', children: [] },
-  ];
-  const fail = fileVerdict({ display: 'a.test.ts', node: true, status: 1, cases, output: '' });
-  assert.equal(fail.verdict, 'fail');
-  assert.deepEqual(fail.cases.map((c) => [c.name, c.status]), [['one', 'pass'], ['two', 'fail']]);
-  assert.equal(fileVerdict({ display: 'x.sh', node: false, status: 4, output: 'TAP version 13\n1..0 # SKIP no\n' }).verdict, 'skip');
-  assert.equal(fileVerdict({ display: 'x.sh', node: false, status: 4, output: 'plain\n' }).verdict, 'fail');
-  const crash = { kind: 'panic' as const, title: 'Kernel panic - not syncing: x', lines: [] };
-  assert.equal(fileVerdict({ display: 'x.sh', node: false, output: '', stopped: { crash } }).verdict, 'crash');
-  const t = fileVerdict({ display: 'x.sh', node: false, output: '', stopped: { timeoutS: 5 } });
-  assert.deepEqual([t.verdict, t.durationMs], ['timeout', 5000]);
-  assert.equal(fileVerdict({ display: 'x.sh', node: false, output: '', stopped: { lost: 'gone' } }).detail, 'gone');
 });
 
 test('the file watcher reports writes in place and files renamed over, only for the files asked about', async () => {
