@@ -7,3 +7,5 @@ export * from './algorithms.js';
 export * from './mac.js';
 export * from './esp-transform.js';
 export * from './esp-packet.js';
+export * from './stats.js';
+export * from './pfkey.js';
