@@ -11,7 +11,7 @@ import { parseAck, type NlMessage } from './message.js';
 import { NetlinkError } from './error.js';
 import { nameOf, valueOf } from './names.js';
 import { familyName, type FamilyName } from './rt-structs.js';
-import { AF, IPPROTO, NLMSG, UDP_ENCAP } from './uapi/manual.js';
+import { AF, IPPROTO, NLM_F, NLMSG, UDP_ENCAP } from './uapi/manual.js';
 import { XFRMA, XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR, XFRM_POLICY_TYPE } from './uapi/xfrm.js';
 import { struct } from './layout.js';
 import {
@@ -326,7 +326,10 @@ export function getAe(x: Xfrm, id: AeId): AsyncEvent {
   return decodeAevent(m);
 }
 
-/** XFRM_MSG_NEWAE: set an SA's replay notification threshold (packets) and/or timer (units of 100 ms). */
+/**
+ * XFRM_MSG_NEWAE: set an SA's replay notification threshold (packets) and/or timer (units of
+ * 100 ms). xfrm_new_ae() insists on NLM_F_REPLACE.
+ */
 export function setAeThresholds(x: Xfrm, id: AeId, t: { replayThresh?: number; etimerThresh?: number }): void {
   const flags = (t.replayThresh !== undefined ? XFRM_AE.RTHR : 0) | (t.etimerThresh !== undefined ? XFRM_AE.ETHR : 0);
   x.nl.request(XFRM_MSG.NEWAE, Buffer.concat([
@@ -335,7 +338,7 @@ export function setAeThresholds(x: Xfrm, id: AeId, t: { replayThresh?: number; e
       t.replayThresh !== undefined && nla.u32(XFRMA.REPLAY_THRESH, t.replayThresh),
       t.etimerThresh !== undefined && nla.u32(XFRMA.ETIMER_THRESH, t.etimerThresh),
     ]),
-  ]));
+  ]), { flags: NLM_F.REPLACE });
 }
 
 export type DefaultAction = 'block' | 'accept' | 'unspec';
