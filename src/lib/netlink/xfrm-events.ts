@@ -15,7 +15,7 @@ import { AF, IPPROTO, NLM_F, NLMSG, UDP_ENCAP } from './uapi/manual.js';
 import { XFRMA, XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR, XFRM_POLICY_TYPE } from './uapi/xfrm.js';
 import { struct } from './layout.js';
 import {
-  decodePolicy, decodeSa, decodeSelector, encodeSelector, xfrmEncapTmpl, xfrmId, xfrmMark, xfrmReplayState, xfrmReplayStateEsn,
+  decodePolicy, decodeSa, decodeSelector, encodeSa, encodeSelector, xfrmEncapTmpl, xfrmId, xfrmMark, xfrmReplayState, xfrmReplayStateEsn,
   xfrmLifetimeCur, xfrmSelector, xfrmUsersaId, xfrmUserpolicyId, xfrmUserpolicyInfo, xfrmUsersaInfo,
   type Mark, type Policy, type Sa, type Selector, type SelectorSpec, type Xfrm, type XfrmMode, type XfrmProto,
 } from './xfrm.js';
@@ -176,6 +176,19 @@ export function encodeMigrate(r: MigrateRequest): Buffer {
       r.ifId !== undefined && nla.u32(XFRMA.IF_ID, r.ifId),
     ]),
   ]);
+}
+
+/**
+ * XFRM_MSG_EXPIRE sent by a key manager (xfrm_add_sa_expire()): the kernel notifies every
+ * listener as if the SA had reached a soft or hard limit, and deletes it when hard. The SA is
+ * found by destination, SPI, protocol, family and mark.
+ */
+export function expireSa(x: Xfrm, id: { src: string; dst: string; spi: number; proto?: XfrmProto; mark?: Mark }, hard: boolean): void {
+  const sa = encodeSa({ ...id, mode: 'transport' });
+  const body = Buffer.alloc(xfrmUserExpire.size);
+  sa.copy(body, 0, 0, xfrmUsersaInfo.size);
+  body.writeUInt8(hard ? 1 : 0, xfrmUserExpire.offsets['hard']!);
+  x.nl.request(XFRM_MSG.EXPIRE, Buffer.concat([body, sa.subarray(xfrmUsersaInfo.size)]));
 }
 
 /** Moves the SAs and the policy's templates to new addresses (XFRM_MSG_MIGRATE, CONFIG_XFRM_MIGRATE). */
