@@ -1,6 +1,6 @@
-// SA lifetimes (xfrm_state_check_expire(), xfrm_timer_handler()): soft and hard limits by packets,
+// SA and policy lifetimes (xfrm_state_check_expire(), xfrm_timer_handler(), xfrm_policy_timer()): soft and hard limits by packets,
 // bytes, time since add and time since first use, on the output and the input path, each at its
-// exact value; the XFRM_MSG_EXPIRE notifications a key manager hears (soft: the SA lives on and
+// exact value; the XFRM_MSG_EXPIRE (and POLEXPIRE) notifications a key manager hears (soft: the SA lives on and
 // is marked dying; hard: the SA is gone); a key manager's own XFRM_MSG_EXPIRE. The limits are
 // checked before a packet is counted, so a hard limit of N passes N packets (or bytes up to N-1
 // before the last packet) and drops the next one.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, inject, nextPacket } from '../src/lib/expect.js';
 import { openXfrm, setSocketPolicy, XFRMNLGRP, type SaSpec, type Xfrm } from '../src/lib/netlink/xfrm.js';
-import { decodeExpire, expireSa, XFRM_MSG } from '../src/lib/netlink/xfrm-events.js';
+import { decodeExpire, decodePolexpire, expireSa, XFRM_MSG } from '../src/lib/netlink/xfrm-events.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { espTransform, sealEsp, xfrmStats, xfrmStatsDelta } from '../src/lib/ipsec/index.js';
 import { esp, ipv4, layer, raw, udp } from '../src/lib/packet/index.js';
@@ -17,12 +17,15 @@ import { esp, ipv4, layer, raw, udp } from '../src/lib/packet/index.js';
 const nets = useNetworks({ count: 1 });
 let x: Xfrm;
 let ev: Xfrm;
+/** A second EXPIRE listener for POLEXPIRE (xfrm_exp_policy_notify() uses the EXPIRE group too). */
+let pev: Xfrm;
 let skip: string | undefined;
 const AEAD = { name: 'rfc4106(gcm(aes))', key: Buffer.alloc(20, 0x42), icvLen: 128 };
 
 before(() => {
   x = openXfrm();
   ev = openXfrm({ groups: [XFRMNLGRP.EXPIRE] });
+  pev = openXfrm({ groups: [XFRMNLGRP.EXPIRE] });
   try {
     x.addSa({ src: '192.0.2.1', dst: '192.0.2.2', spi: 1, aead: AEAD });
     x.flushSas();
@@ -303,3 +306,56 @@ describe('XFRM_MSG_EXPIRE from a key manager (xfrm_add_sa_expire)', () => {
     assert.throws(() => expireSa(x, { src: '192.0.2.1', dst: REMOTE4, spi: 0x7777 }, true), (e: unknown) => (e as { code?: string }).code === 'ENOENT');
   });
 });
+
+describe('policy lifetimes (XFRM_MSG_POLEXPIRE)', () => {
+  const SEL = { dst: `${REMOTE4}/32`, proto: 'udp', dport: 7990 } as const;
+  /** The POLEXPIRE notifications for SEL's outbound policy, waited for one at a time: 'soft' or 'hard'. */
+  const nextPolexpire = (timeoutMs: number): string => {
+    const m = pev.nl.waitFor((q) => q.type === XFRM_MSG.POLEXPIRE && decodePolexpire(q).policy.sel.dport === SEL.dport, timeoutMs);
+    return decodePolexpire(m).hard ? 'hard' : 'soft';
+  };
+  const policyThere = (): boolean => {
+    try {
+      x.getPolicy({ dir: 'out', sel: SEL });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const blockedSend = (n: Network): string => {
+    const s = udpSocket(4);
+    try {
+      s.setMark(n.mark);
+      s.sendTo(Buffer.from('p'), `${REMOTE4}:${SEL.dport}`);
+      return 'ok';
+    } catch (e) {
+      return (e as { code?: string }).code ?? String(e);
+    } finally {
+      s.close();
+    }
+  };
+
+  nets.it('soft 1 s and hard 2 s after add: a soft POLEXPIRE with the policy still blocking, then a hard one and the policy gone', (t) => {
+    if (skipped(t)) return;
+    const n = nets.net(1);
+    x.flushPolicies();
+    pev.nl.drain();
+    x.addPolicy({ dir: 'out', sel: SEL, action: 'block', lifetime: { softAddExpiresSeconds: 1n, hardAddExpiresSeconds: 2n } });
+    assert.equal(nextPolexpire(4000), 'soft');
+    assert.deepEqual([policyThere(), blockedSend(n)], [true, 'EPERM']);
+    assert.equal(nextPolexpire(4000), 'hard');
+    assert.deepEqual([policyThere(), blockedSend(n)], [false, 'ok']);
+  });
+
+  nets.it('hard 1 s after first use, never used: unlike an SA\'s, a policy\'s use clock starts at add, so it expires (hard POLEXPIRE)', (t) => {
+    if (skipped(t)) return;
+    const n = nets.net(1);
+    x.flushPolicies();
+    pev.nl.drain();
+    x.addPolicy({ dir: 'out', sel: SEL, action: 'block', lifetime: { hardUseExpiresSeconds: 1n } });
+    // xfrm_policy_timer(): use_time ?: add_time; xfrm_timer_handler() for SAs: use_time ?: now.
+    assert.equal(nextPolexpire(4000), 'hard');
+    assert.deepEqual([policyThere(), blockedSend(n)], [false, 'ok']);
+  });
+});
+

@@ -154,6 +154,8 @@ export interface PolicySpec {
   ifId?: number;
   type?: 'main' | 'sub';
   flags?: readonly ('localok' | 'icmp')[];
+  /** Soft and hard limits; a policy uses only the time ones (XFRM_MSG_POLEXPIRE). */
+  lifetime?: Partial<ReturnType<typeof xfrmLifetimeCfg.decode>>;
 }
 
 export interface Policy {
@@ -409,7 +411,7 @@ function encodeTmpl(t: TmplSpec, policyFamily: number): Buffer {
 function policyInfo(p: PolicySpec): Buffer {
   return xfrmUserpolicyInfo.encode({
     sel: encodeSelector(p.sel),
-    lft: noLimits(),
+    lft: { ...noLimits(), ...p.lifetime },
     priority: p.priority ?? 0,
     index: p.index ?? 0,
     dir: valueOf(XFRM_POLICY_DIR, p.dir, 'policy direction'),
