@@ -11,14 +11,10 @@ import { inject, nextPacket } from '../src/lib/expect.js';
 import { openXfrm, setSocketPolicy, XFRMNLGRP, type SaSpec, type Xfrm } from '../src/lib/netlink/xfrm.js';
 import { decodeMapping, XFRM_MSG } from '../src/lib/netlink/xfrm-events.js';
 import { udpSocket, type IpVersion, type Socket } from '../src/lib/socket.js';
-import { SOL_UDP } from '../src/lib/sys/constants.js';
+import { SOL_UDP } from '../src/lib/include/linux/socket.js';
+import { UDP_ENCAP, UDP_ENCAP_ESPINUDP, UDP_ENCAP_ESPINUDP_NON_IKE } from '../src/lib/include/uapi/linux/udp.js';
 import { espTransform, openEsp, sealEsp, xfrmStats, xfrmStatsDelta } from '../src/lib/ipsec/index.js';
 import { build, esp, ipv4, layer, parse, raw, udp, type Layer } from '../src/lib/packet/index.js';
-
-/** setsockopt(SOL_UDP, UDP_ENCAP, type) (include/uapi/linux/udp.h). */
-const UDP_ENCAP = 100;
-const UDP_ENCAP_ESPINUDP_NON_IKE = 1;
-const UDP_ENCAP_ESPINUDP = 2;
 
 const nets = useNetworks({ count: 1 });
 let x: Xfrm;

@@ -12,7 +12,7 @@ import { expectNone, inject, nextPacket, readAll } from '../src/lib/expect.js';
 import { isNetlinkError } from '../src/lib/netlink/core.js';
 import { openXfrm, setSocketPolicy, XFRMNLGRP, decodePolicy, type PolicySpec, type Xfrm } from '../src/lib/netlink/xfrm.js';
 import { decodeAcquire, getDefaultPolicy, setDefaultPolicy, spdInfo, XFRM_MSG } from '../src/lib/netlink/xfrm-events.js';
-import { asUser } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { xfrmStats, xfrmStatsDelta } from '../src/lib/ipsec/index.js';
 import { ipv4, ipv6, layer, raw, udp, type Layer } from '../src/lib/packet/index.js';

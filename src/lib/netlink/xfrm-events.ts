@@ -5,14 +5,17 @@
 //
 //   const ev = openXfrm({ groups: [XFRMNLGRP.EXPIRE] });
 //   const { sa, hard } = decodeExpire(ev.nl.waitFor((m) => m.type === XFRM_MSG.EXPIRE, 3000));
-import { bytesToIp, familyOf, ipToBytes } from './addr.js';
+import { bytesToIp, ipFamily, ipToBytes } from '../addr.js';
 import { attrs, attrSet, nla } from './attr.js';
 import { parseAck, type NlMessage } from './message.js';
 import { NetlinkError } from './error.js';
-import { nameOf, valueOf } from './names.js';
+import { nameOf, valueOf } from '../names.js';
 import { familyName, type FamilyName } from './rt-structs.js';
-import { AF, IPPROTO, NLM_F, NLMSG, UDP_ENCAP } from './uapi/manual.js';
-import { XFRMA, XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR, XFRM_POLICY_TYPE } from './uapi/xfrm.js';
+import { AF_INET, AF_INET6 } from '../include/linux/socket.js';
+import { IPPROTO_AH, IPPROTO_COMP, IPPROTO_ESP } from '../include/uapi/linux/in.js';
+import { NLM_F, NLMSG } from '../include/uapi/linux/netlink.js';
+import { UDP_ENCAP_ESPINUDP } from '../include/uapi/linux/udp.js';
+import { XFRMA, XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR, XFRM_POLICY_TYPE } from '../include/uapi/linux/xfrm.js';
 import { struct } from './layout.js';
 import {
   decodePolicy, decodeSa, decodeSelector, encodeSa, encodeSelector, xfrmEncapTmpl, xfrmId, xfrmMark, xfrmReplayState, xfrmReplayStateEsn,
@@ -20,7 +23,7 @@ import {
   type Mark, type Policy, type Sa, type Selector, type SelectorSpec, type Xfrm, type XfrmMode, type XfrmProto,
 } from './xfrm.js';
 
-export { XFRM_MSG } from './uapi/xfrm.js';
+export { XFRM_MSG } from '../include/uapi/linux/xfrm.js';
 
 const addr = { bytes: 16, align: 4 } as const;
 
@@ -48,8 +51,8 @@ export const XFRMA_SPD = { INFO: 1, HINFO: 2, IPV4_HTHRESH: 3, IPV6_HTHRESH: 4 }
 /** XFRM_USERPOLICY_* for the default policy. */
 export const XFRM_USERPOLICY = { UNSPEC: 0, BLOCK: 1, ACCEPT: 2 } as const;
 
-const PROTOS: Record<string, number> = { esp: IPPROTO.ESP, ah: IPPROTO.AH, comp: IPPROTO.COMP };
-const protoValue = (p: XfrmProto | undefined): number => (p === undefined ? IPPROTO.ESP : typeof p === 'number' ? p : (PROTOS[p] ?? 0));
+const PROTOS: Record<string, number> = { esp: IPPROTO_ESP, ah: IPPROTO_AH, comp: IPPROTO_COMP };
+const protoValue = (p: XfrmProto | undefined): number => (p === undefined ? IPPROTO_ESP : typeof p === 'number' ? p : (PROTOS[p] ?? 0));
 const protoName = (n: number): XfrmProto => (Object.entries(PROTOS).find(([, v]) => v === n)?.[0] as XfrmProto | undefined) ?? n;
 const addr16 = (a: string | undefined): Buffer => {
   const b = Buffer.alloc(16);
@@ -160,7 +163,7 @@ function encodeMigration(mg: Migration): Buffer {
   return xfrmUserMigrate.encode({
     oldDaddr: addr16(mg.oldDst), oldSaddr: addr16(mg.oldSrc), newDaddr: addr16(mg.newDst), newSaddr: addr16(mg.newSrc),
     proto: protoValue(mg.proto), mode: mg.mode === undefined ? XFRM_MODE.TRANSPORT : valueOf(XFRM_MODE, mg.mode, 'xfrm mode'),
-    reqid: mg.reqid ?? 0, oldFamily: familyOf(mg.oldDst), newFamily: familyOf(mg.newDst),
+    reqid: mg.reqid ?? 0, oldFamily: ipFamily(mg.oldDst), newFamily: ipFamily(mg.newDst),
   });
 }
 
@@ -171,8 +174,8 @@ export function encodeMigrate(r: MigrateRequest): Buffer {
     attrs([
       nla.bytes(XFRMA.MIGRATE, Buffer.concat(r.migrations.map(encodeMigration))),
       r.type !== undefined && nla.bytes(XFRMA.POLICY_TYPE, Buffer.from([valueOf(XFRM_POLICY_TYPE, r.type), 0, 0, 0, 0, 0])),
-      r.kmaddress !== undefined && nla.bytes(XFRMA.KMADDRESS, xfrmUserKmaddress.encode({ local: addr16(r.kmaddress.local), remote: addr16(r.kmaddress.remote), family: familyOf(r.kmaddress.local) })),
-      r.encap !== undefined && nla.bytes(XFRMA.ENCAP, xfrmEncapTmpl.encode({ type: UDP_ENCAP.ESPINUDP, sport: r.encap.sport, dport: r.encap.dport, oa: addr16(r.encap.oa) })),
+      r.kmaddress !== undefined && nla.bytes(XFRMA.KMADDRESS, xfrmUserKmaddress.encode({ local: addr16(r.kmaddress.local), remote: addr16(r.kmaddress.remote), family: ipFamily(r.kmaddress.local) })),
+      r.encap !== undefined && nla.bytes(XFRMA.ENCAP, xfrmEncapTmpl.encode({ type: UDP_ENCAP_ESPINUDP, sport: r.encap.sport, dport: r.encap.dport, oa: addr16(r.encap.oa) })),
       r.ifId !== undefined && nla.u32(XFRMA.IF_ID, r.ifId),
     ]),
   ]);
@@ -317,7 +320,7 @@ export function decodeAevent(m: NlMessage): AsyncEvent {
 function encodeAeId(id: AeId, flags: number): Buffer {
   return Buffer.concat([
     xfrmAeventId.encode({
-      saId: { daddr: addr16(id.dst), spi: id.spi, family: familyOf(id.dst), proto: protoValue(id.proto) },
+      saId: { daddr: addr16(id.dst), spi: id.spi, family: ipFamily(id.dst), proto: protoValue(id.proto) },
       saddr: addr16(id.src), flags, reqid: id.reqid ?? 0,
     }),
     attrs([id.mark !== undefined && nla.bytes(XFRMA.MARK, xfrmMark.encode({ v: id.mark.value, m: id.mark.mask }))]),
@@ -381,7 +384,7 @@ export function decodeFlushSa(m: NlMessage): number {
 }
 
 /** The family of an address, as xfrm names it. */
-export const xfrmFamily = (a: string): number => (familyOf(a) === AF.INET6 ? AF.INET6 : AF.INET);
+export const xfrmFamily = (a: string): number => (ipFamily(a) === AF_INET6 ? AF_INET6 : AF_INET);
 
 /** XFRM_MSG_DELSA as announced on XFRMNLGRP_SA: an SA id, then XFRMA_SA with the whole SA, then its attributes. */
 export function decodeDelsaNotification(m: NlMessage): Sa {
