@@ -11,7 +11,7 @@ import { IPPROTO_AH, IPPROTO_COMP, IPPROTO_ESP, IPPROTO_ICMP, IPPROTO_TCP, IPPRO
 import { IPPROTO_DSTOPTS, IPPROTO_ICMPV6, IPPROTO_ROUTING, IPV6_XFRM_POLICY } from '../include/uapi/linux/in6.js';
 import { NETLINK_XFRM, NLM_F } from '../include/uapi/linux/netlink.js';
 import { TCP_ENCAP_ESPINTCP, UDP_ENCAP_ESPINUDP, UDP_ENCAP_ESPINUDP_NON_IKE, UDP_ENCAP_TYPE } from '../include/uapi/linux/udp.js';
-import { XFRMA, XFRM_INF, XFRM_MODE, XFRM_MSG, XFRM_POLICY_ACTION, XFRM_POLICY_DIR, XFRM_POLICY_TYPE, XFRM_SHARE, XFRM_STATE } from '../include/uapi/linux/xfrm.js';
+import { XFRMA, XFRM_INF, XFRM_MODE, XFRM_MSG, XFRM_POLICY_ACTION, XFRM_POLICY_DIR, XFRM_POLICY_TYPE, XFRM_SA_XFLAG, XFRM_SHARE, XFRM_STATE } from '../include/uapi/linux/xfrm.js';
 import {
   xfrmAlgo, xfrmAlgoAead, xfrmAlgoAuth, xfrmEncapTmpl, xfrmLifetimeCfg, xfrmMark, xfrmReplayState, xfrmReplayStateEsn,
   xfrmSelector, xfrmUserTmpl, xfrmUserpolicyId, xfrmUserpolicyInfo, xfrmUsersaFlush, xfrmUsersaId, xfrmUsersaInfo, xfrmUserspiInfo,
@@ -78,8 +78,13 @@ export interface SaSpec {
   outputMark?: Mark;
   ifId?: number;
   replay?: { oseq?: number; seq?: number; bitmap?: number };
-  replayEsn?: { oseq?: number; seq?: number; oseqHi?: number; seqHi?: number; replayWindow: number };
+  /** bmpLen (32-bit words) defaults to what the window needs. */
+  replayEsn?: { oseq?: number; seq?: number; oseqHi?: number; seqHi?: number; replayWindow: number; bmpLen?: number };
   lifetime?: Partial<ReturnType<typeof xfrmLifetimeCfg.decode>>;
+  /** XFRMA_SA_EXTRA_FLAGS (XFRM_SA_XFLAG_*). */
+  extraFlags?: readonly ('dont_encap_dscp' | 'oseq_may_wrap')[];
+  /** XFRMA_TFCPAD: pad tunnel-mode payloads to this many bytes. */
+  tfcPad?: number;
 }
 
 export interface Sa {
@@ -104,6 +109,8 @@ export interface Sa {
   ifId?: number;
   replay?: { oseq: number; seq: number; bitmap: number };
   replayEsn?: { oseq: number; seq: number; oseqHi: number; seqHi: number; replayWindow: number; bmpLen: number };
+  extraFlags?: string[];
+  tfcPad?: number;
   lifetime: ReturnType<typeof xfrmLifetimeCfg.decode>;
   current: { bytes: bigint; packets: bigint; addTime: bigint; useTime: bigint };
   stats: { replayWindow: number; replay: number; integrityFailed: number };
@@ -147,6 +154,8 @@ export interface PolicySpec {
   ifId?: number;
   type?: 'main' | 'sub';
   flags?: readonly ('localok' | 'icmp')[];
+  /** Soft and hard limits; a policy uses only the time ones (XFRM_MSG_POLEXPIRE). */
+  lifetime?: Partial<ReturnType<typeof xfrmLifetimeCfg.decode>>;
 }
 
 export interface Policy {
@@ -267,12 +276,14 @@ function saAttrs(s: SaSpec): AttrBuf[] {
   if (s.replay) out.push(nla.bytes(XFRMA.REPLAY_VAL, xfrmReplayState.encode({ oseq: 0, seq: 0, bitmap: 0, ...s.replay })));
   if (s.replayEsn) {
     const w = s.replayEsn.replayWindow;
-    const bmpLen = Math.ceil(w / 32);
+    const bmpLen = s.replayEsn.bmpLen ?? Math.ceil(w / 32);
     out.push(nla.bytes(XFRMA.REPLAY_ESN_VAL, Buffer.concat([
       xfrmReplayStateEsn.encode({ oseq: 0, seq: 0, oseqHi: 0, seqHi: 0, ...s.replayEsn, bmpLen }),
       Buffer.alloc(bmpLen * 4),
     ])));
   }
+  if (s.extraFlags) out.push(nla.u32(XFRMA.SA_EXTRA_FLAGS, flagsValue(XFRM_SA_XFLAG, s.extraFlags as string[], 'SA extra flag')));
+  if (s.tfcPad !== undefined) out.push(nla.u32(XFRMA.TFCPAD, s.tfcPad));
   return out;
 }
 
@@ -374,6 +385,10 @@ export function decodeSa(m: NlMessage, offset = 0): Sa {
     const e = xfrmReplayStateEsn.decode(esn);
     sa.replayEsn = { oseq: e.oseq, seq: e.seq, oseqHi: e.oseqHi, seqHi: e.seqHi, replayWindow: e.replayWindow, bmpLen: e.bmpLen };
   }
+  const xf = a.u32(XFRMA.SA_EXTRA_FLAGS);
+  if (xf !== undefined) sa.extraFlags = flagNames(XFRM_SA_XFLAG, xf);
+  const tfc = a.u32(XFRMA.TFCPAD);
+  if (tfc !== undefined) sa.tfcPad = tfc;
   return sa;
 }
 
@@ -396,7 +411,7 @@ function encodeTmpl(t: TmplSpec, policyFamily: number): Buffer {
 function policyInfo(p: PolicySpec): Buffer {
   return xfrmUserpolicyInfo.encode({
     sel: encodeSelector(p.sel),
-    lft: noLimits(),
+    lft: { ...noLimits(), ...p.lifetime },
     priority: p.priority ?? 0,
     index: p.index ?? 0,
     dir: valueOf(XFRM_POLICY_DIR, p.dir, 'policy direction'),

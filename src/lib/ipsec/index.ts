@@ -1,0 +1,11 @@
+/**
+ * IPsec on the wire, independently of the kernel: xfrm's algorithm table with our node:crypto
+ * implementations (algorithms.ts), ESP's transforms (esp-transform.ts) and ESP on layer stacks
+ * (esp-packet.ts). Tests seal what a peer would send and open what the kernel sent.
+ */
+export * from './algorithms.js';
+export * from './mac.js';
+export * from './esp-transform.js';
+export * from './esp-packet.js';
+export * from './stats.js';
+export * from './pfkey.js';
