@@ -55,6 +55,7 @@ interface VmFlags {
   junit?: string;
   json?: string;
   agent?: boolean;
+  keepFailed?: boolean;
   build?: boolean;
   kernelDir?: string;
   buildDir?: string;
@@ -132,6 +133,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     junit: f.junit,
     json: f.json,
     noAgent: f.agent === false,
+    keepFailed: f.keepFailed !== false,
     rootfs: f.rootfs,
     rw: f.rw === true,
     timeTravel: f.timeTravel,
@@ -162,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
+    .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5)')
     .option('--shell', 'open a root shell in the guest after the tests')
     .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
     .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')

@@ -12,6 +12,7 @@ import { Exit, InfraError, UsageError } from './errors.js';
 import { memoryDir, parseMem, requireRunnable } from './prereqs.js';
 import { claimOutDir, createRunTemp, sweepDeadRuns } from './run-dirs.js';
 import { cacheDir } from './cache.js';
+import { keepFailedRun, KEPT_RUNS } from './kept-runs.js';
 import { buildShim, shimNeeded, XSTATE_MISMATCH_HELP } from './vm/xstate-shim.js';
 import { locateKernel, type Kernel } from './kernel/locate.js';
 import { chooseTimeTravel } from './kernel/time-travel.js';
@@ -68,6 +69,8 @@ export interface RunOptions {
   rootfs?: string | undefined;
   /** Write through to the --rootfs image instead of a throw-away copy-on-write layer. */
   rw?: boolean | undefined;
+  /** Without --out, move a failed run's directory to the cache (default true). */
+  keepFailed?: boolean | undefined;
   /** Boot with UML time-travel: true insists, false never, undefined where the kernel has it. */
   timeTravel?: boolean | undefined;
 }
@@ -485,7 +488,16 @@ export async function run(o: RunOptions): Promise<number> {
     if (o.junit) writeFileSync(resolve(o.cwd, o.junit), toJunit(ordered, wall));
     if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall));
     if (ordered.length > 1) print(summary(ordered, wall));
-    return ordered.length ? exitCode(ordered) : Exit.pass;
+    const code = ordered.length ? exitCode(ordered) : Exit.pass;
+    if (code !== Exit.pass && !o.out && o.keepFailed !== false && !o.shell) {
+      const kept = keepFailedRun(root);
+      print(
+        'path' in kept
+          ? pc.dim(`net-test: run directory kept at ${kept.path} (the guest's /run/net-test: console.log, output, pcaps); the last ${KEPT_RUNS} failed runs are kept`)
+          : pc.yellow(`net-test: could not keep the run directory: ${kept.error}`),
+      );
+    }
+    return code;
   } finally {
     await stopBundler();
     clearInterval(progress);

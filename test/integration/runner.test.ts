@@ -2,7 +2,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, netTestOnPty, ROOTS, umlProcesses } from '../helpers/cli.js';
 
@@ -180,6 +180,29 @@ for (const [rootName, rootArgs, rootSkip] of ROOTS) {
     });
   });
 }
+
+describe('a failed run without --out', { skip }, () => {
+  test('keeps its run directory in the cache and says where; --no-keep-failed and passing runs keep nothing', async () => {
+    const cache = mkdtempSync('/var/tmp/net-test-kept-');
+    after(() => rmSync(cache, { recursive: true, force: true }));
+    const env = { XDG_CACHE_HOME: cache };
+    const r = await netTest(['run', 'fail.sh'], { env });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assertNothingLeft(r);
+    const kept = /run directory kept at (\S+) /.exec(r.stdout)?.[1];
+    assert.ok(kept?.startsWith(join(cache, 'net-test', 'failed-runs') + '/'), r.stdout);
+    assert.match(readFileSync(join(kept!, 'output.log'), 'utf8'), /failing on purpose/);
+    assert.match(readFileSync(join(kept!, 'console.log'), 'utf8'), /Linux version/);
+    const none = await netTest(['run', '--no-keep-failed', 'fail.sh'], { env });
+    assert.equal(none.status, 1);
+    assert.doesNotMatch(none.stdout, /kept at/);
+    assertNothingLeft(none);
+    const ok = await netTest(['run', 'args.sh'], { env });
+    assert.equal(ok.status, 0);
+    assert.doesNotMatch(ok.stdout, /kept at/);
+    assert.deepEqual(readdirSync(join(cache, 'net-test', 'failed-runs')), [kept!.split('/').pop()]);
+  });
+});
 
 describe('the UML command line', { skip }, () => {
   test('-v prints it, and the run directory\'s cmdline boots the kernel by hand as net-test did', async () => {
