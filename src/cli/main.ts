@@ -56,6 +56,7 @@ interface VmFlags {
   json?: string;
   agent?: boolean;
   keepFailed?: boolean;
+  typecheck?: boolean;
   build?: boolean;
   kernelDir?: string;
   buildDir?: string;
@@ -134,6 +135,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     json: f.json,
     noAgent: f.agent === false,
     keepFailed: f.keepFailed !== false,
+    typecheck: f.typecheck === true,
     rootfs: f.rootfs,
     rw: f.rw === true,
     timeTravel: f.timeTravel,
@@ -164,6 +166,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
+    .option('--typecheck', 'type-check .ts tests with tsc before booting (their tsconfig.json, else strict defaults); type errors are exit 2')
     .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5)')
     .option('--shell', 'open a root shell in the guest after the tests')
     .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')

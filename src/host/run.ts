@@ -28,6 +28,7 @@ import { parseUnittest, type UnittestResults } from './results/unittest.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
 import { loadDurations, saveDurations } from './tests/durations.js';
 import { schedule } from './schedule.js';
+import { typecheck } from './tests/typecheck.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
@@ -69,6 +70,8 @@ export interface RunOptions {
   rootfs?: string | undefined;
   /** Write through to the --rootfs image instead of a throw-away copy-on-write layer. */
   rw?: boolean | undefined;
+  /** Type-check the node tests (tsc) before anything boots. */
+  typecheck?: boolean | undefined;
   /** Without --out, move a failed run's directory to the cache (default true). */
   keepFailed?: boolean | undefined;
   /** Boot with UML time-travel: true insists, false never, undefined where the kernel has it. */
@@ -180,6 +183,7 @@ export async function run(o: RunOptions): Promise<number> {
     mkdirSync(bundles);
     const repeat = o.repeat ?? 1;
     const items: Item[] = [];
+    if (o.typecheck) typecheck(tests.filter((t) => t.kind === 'node').map((t) => t.path), tmp);
     const agent = join(bundles, 'agent.mjs');
     if (tests.some((t) => t.kind === 'node')) await bundleAgent(agent);
     // node with our reporters: spec live on the output line, TAP into the run directory. An

@@ -181,6 +181,25 @@ for (const [rootName, rootArgs, rootSkip] of ROOTS) {
   });
 }
 
+describe('--typecheck', { skip }, () => {
+  test('type errors are exit 2 with tsc\'s words before anything boots; well-typed tests run', async () => {
+    // Outside the repository, no tsconfig: net-test's defaults and its own library by name.
+    const dir = mkdtempSync('/var/tmp/net-test-typecheck-');
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'bad.test.ts'), "import { test } from 'node:test';\nimport { ipv4 } from 'net-test/packet';\ntest('x', () => { ipv4({ dontFragment: true }); });\n");
+    const bad = await netTest(['run', '--typecheck', 'bad.test.ts'], { cwd: dir });
+    assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /^net-test: --typecheck: the tests have type errors/);
+    assert.match(bad.stderr, /bad\.test\.ts\(3,\d+\): error TS2353: .*'dontFragment' does not exist/);
+    assert.doesNotMatch(bad.stderr + bad.stdout, /=== bad/, 'nothing ran');
+    assertNothingLeft(bad);
+    // In the repository: its tsconfig.json.
+    const good = await netTest(['run', '--typecheck', 'pass.test.ts', '--', 'one', 'two words']);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    assertNothingLeft(good);
+  });
+});
+
 describe('a failed run without --out', { skip }, () => {
   test('keeps its run directory in the cache and says where; --no-keep-failed and passing runs keep nothing', async () => {
     const cache = mkdtempSync('/var/tmp/net-test-kept-');

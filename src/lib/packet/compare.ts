@@ -86,7 +86,7 @@ export function diff(actual: readonly Layer[] | Uint8Array, expected: readonly L
   const act = normalise(actual, linkOf(expected));
   // The actual packet with the automatic fields recomputed: what they should have been.
   const refill = act.map((a, i) => {
-    const e = expected[i] as Record<string, unknown> | undefined;
+    const e = expected[i] as unknown as Record<string, unknown> | undefined;
     if (!e || e['type'] !== a.type) return a;
     const c: Record<string, unknown> = { ...a };
     for (const k of AUTO[a.type] ?? []) if (e[k] === undefined) delete c[k];
@@ -103,7 +103,7 @@ export function diff(actual: readonly Layer[] | Uint8Array, expected: readonly L
       out.push({ index: i, layer: type, field: '', expected: e?.type ?? '(none)', actual: a?.type ?? '(none)' });
       continue;
     }
-    const input = expected[i] as Record<string, unknown> | undefined;
+    const input = expected[i] as unknown as Record<string, unknown> | undefined;
     const auto = new Set(input?.['type'] === type ? (AUTO[type] ?? []).filter((k) => input[k] === undefined) : []);
     const f = fixed[i]?.type === type ? (fixed[i] as unknown as Record<string, unknown>) : undefined;
     const ar = a as unknown as Record<string, unknown>;
