@@ -174,3 +174,45 @@ for (const v of [4, 6] as const) {
     }
   });
 }
+
+describe('IPv4 ids on output', () => {
+  nets.it('a connected IP_PMTUDISC_DO socket numbers its DF packets one by one (inet_id), not 0', () => {
+    const n = nets.net(1);
+    const s = udpSocket(4);
+    try {
+      s.setMark(n.mark);
+      s.setOption(K.SOL_IP, K.IP_MTU_DISCOVER, K.IP_PMTUDISC_DO);
+      s.connect({ address: OUT4, port: DPORT });
+      const sport = s.localAddress().port;
+      const ids = [0, 1].map((i) => {
+        s.send(payload(10 + i));
+        const got = expectPacket(n, [ipv4({ src: n.addr4, dst: OUT4, df: true }), udp({ sport, dport: DPORT }), raw(payload(10 + i))], { ignore: ['ipv4.id'] });
+        return layer(got, 'ipv4')!.id;
+      });
+      assert.equal(ids[1], (ids[0]! + 1) & 0xffff, `ids ${ids.join(', ')}`);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('two fragmented datagrams: each shares one id among its fragments, and the ids differ', () => {
+    const n = nets.net(1);
+    const s = udpSocket(4);
+    try {
+      s.setMark(n.mark);
+      s.setOption(K.SOL_IP, K.IP_MTU_DISCOVER, K.IP_PMTUDISC_DONT);
+      s.bind({ address: n.addr4, port: SPORT });
+      const ids = [0, 1].map(() => {
+        s.sendTo(payload(ROUTE_MTU4 + 400), { address: OUT4, port: DPORT });
+        const first = nextPacket(n, (p) => p.some((l) => l.type === 'udp'), { what: 'first fragment' });
+        const id = layer(first.packet, 'ipv4')!.id;
+        const rest = fragment4([ipv4({ src: n.addr4, dst: OUT4, id }), udp({ sport: SPORT, dport: DPORT }), raw(payload(ROUTE_MTU4 + 400))], ROUTE_MTU4).slice(1);
+        for (const f of rest) expectPacket(n, f);
+        return id;
+      });
+      assert.notEqual(ids[0], ids[1]);
+    } finally {
+      s.close();
+    }
+  });
+});
