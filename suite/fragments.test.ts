@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject, nextPacket } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
-import { isSysError } from '../src/lib/sys/index.js';
+import { K, isSysError } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { counterDelta, fragQueues, ipCounters } from '../src/lib/counters.js';
 import {
@@ -23,6 +23,9 @@ const nets = useNetworks({ count: 1 });
 const PEER4 = '203.0.113.7';
 const PEER6 = '2001:db8:ff::7';
 const SPORT = 4000;
+/** ECN codepoints in the TOS / traffic class byte (RFC 3168). */
+const ECT0 = 0x02;
+const CE = 0x03;
 /** ipfrag_time / ip6frag_time for the timeout cases, seconds (sysctl granularity). */
 const FRAG_TIME = 2;
 
@@ -90,13 +93,13 @@ function whole6(n: Network, port: number, id: number): Whole {
 }
 
 /** IPv4 fragment carrying UDP bytes [from, to) of the datagram. */
-function piece4(n: Network, w: Whole, from: number, to: number, mf: boolean): Layer[] {
-  return [ipv4({ src: PEER4, dst: n.addr4, id: w.id, fragOffset: from / 8, mf, protocol: IPPROTO_UDP }), raw(w.udp.subarray(from, to))];
+function piece4(n: Network, w: Whole, from: number, to: number, mf: boolean, tos = 0): Layer[] {
+  return [ipv4({ src: PEER4, dst: n.addr4, id: w.id, tos, fragOffset: from / 8, mf, protocol: IPPROTO_UDP }), raw(w.udp.subarray(from, to))];
 }
 
 /** IPv6 fragment carrying UDP bytes [from, to) of the datagram. */
-function piece6(n: Network, w: Whole, from: number, to: number, m: boolean): Layer[] {
-  return [ipv6({ src: PEER6, dst: n.addr6 }), fragment({ nh: IPPROTO_UDP, offset: from / 8, m, id: w.id }), raw(w.udp.subarray(from, to))];
+function piece6(n: Network, w: Whole, from: number, to: number, m: boolean, tc = 0): Layer[] {
+  return [ipv6({ src: PEER6, dst: n.addr6, tc }), fragment({ nh: IPPROTO_UDP, offset: from / 8, m, id: w.id }), raw(w.udp.subarray(from, to))];
 }
 
 function send(n: Network, list: readonly Layer[][]): void {
@@ -269,6 +272,36 @@ describe('IPv4 reassembly', () => {
       s.close();
     }
   });
+
+  nets.it('ECN: ECT(0) fragments with one CE are delivered marked CE (IP_RECVTOS 0x03)', () => {
+    const n = nets.net(1);
+    const { s, port } = listener4();
+    try {
+      s.setOption(K.SOL_IP, K.IP_RECVTOS, 1);
+      const w = whole4(n, port, 0x10b);
+      send(n, [piece4(n, w, 0, 24, true, ECT0), piece4(n, w, 24, 48, true, CE), piece4(n, w, 48, 72, false, ECT0)]);
+      const m = s.recvMsg({ timeoutMs: 1000 });
+      assert.equal(m.data.toString('hex'), w.data.toString('hex'));
+      assert.deepEqual(m.control.filter((c) => c.kind === 'tos'), [{ kind: 'tos', value: CE }]);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('ECN: ECT(0) and Not-ECT fragments of one datagram are an invalid mix: dropped (ReasmFails +1)', () => {
+    const n = nets.net(1);
+    const { s, port } = listener4();
+    try {
+      const w = whole4(n, port, 0x10c);
+      const c = ipCounters();
+      send(n, [piece4(n, w, 0, 24, true, ECT0), piece4(n, w, 24, 48, true, 0), piece4(n, w, 48, 72, false, ECT0)]);
+      expectNothing(s);
+      assert.deepEqual(counterDelta(c, ipCounters(), V4), { 'Ip.ReasmReqds': 3, 'Ip.ReasmOKs': 0, 'Ip.ReasmFails': 1, 'Ip.ReasmTimeout': 0, 'IpExt.ReasmOverlaps': 0 });
+      assert.equal(fragQueues(4).inuse, 0);
+    } finally {
+      s.close();
+    }
+  });
 });
 
 describe('IPv6 reassembly', () => {
@@ -387,6 +420,36 @@ describe('IPv6 reassembly', () => {
       expectDatagram(s, w.data, PEER6);
       // The atomic fragment counts as a request and an OK of its own (ipv6_frag_rcv).
       assert.deepEqual(counterDelta(c, ipCounters(), V6), ok6(4, 2, 0));
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('ECN: ECT(0) fragments with one CE are delivered marked CE (IPV6_RECVTCLASS 0x03)', () => {
+    const n = nets.net(1);
+    const { s, port } = listener6();
+    try {
+      s.setOption(K.SOL_IPV6, K.IPV6_RECVTCLASS, 1);
+      const w = whole6(n, port, 0x20c);
+      send(n, [piece6(n, w, 0, 24, true, ECT0), piece6(n, w, 24, 48, true, CE), piece6(n, w, 48, 72, false, ECT0)]);
+      const m = s.recvMsg({ timeoutMs: 1000 });
+      assert.equal(m.data.toString('hex'), w.data.toString('hex'));
+      assert.deepEqual(m.control.filter((c) => c.kind === 'tclass'), [{ kind: 'tclass', value: CE }]);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('ECN: ECT(0) and Not-ECT fragments of one datagram are an invalid mix: dropped (Ip6ReasmFails +1)', () => {
+    const n = nets.net(1);
+    const { s, port } = listener6();
+    try {
+      const w = whole6(n, port, 0x20d);
+      const c = ipCounters();
+      send(n, [piece6(n, w, 0, 24, true, ECT0), piece6(n, w, 24, 48, true, 0), piece6(n, w, 48, 72, false, ECT0)]);
+      expectNothing(s);
+      assert.deepEqual(counterDelta(c, ipCounters(), V6), ok6(3, 0, 1));
+      assert.equal(fragQueues(6).inuse, 0);
     } finally {
       s.close();
     }
@@ -534,5 +597,18 @@ describe('IPv6 malformed fragments', () => {
     expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6, hlim: 64 }), icmpv6({ icmpType: ICMPV6_PARAMPROB, code: ICMPV6_HDR_INCOMP, pointer: 0 }), raw(build(bad))]);
     assert.equal(fragQueues(6).inuse, 0);
     assert.deepEqual(counterDelta(c, ipCounters(), [...V6, 'Ip6InHdrErrors']), { Ip6ReasmReqds: 1, Ip6ReasmOKs: 0, Ip6ReasmFails: 0, Ip6ReasmTimeout: 0, Ip6InHdrErrors: 1 });
+  });
+
+  nets.it('a fragment reaching past 65535 bytes: parameter problem pointing at the fragment offset (42); its empty queue expires', () => {
+    const n = nets.net(1);
+    // Offset 8191 × 8 = 65528 plus 16 bytes ends at 65544 (ip6_frag_queue: end > IPV6_MAXPLEN).
+    const bad = [ipv6({ src: PEER6, dst: n.addr6 }), fragment({ nh: IPPROTO_UDP, offset: 8191, id: 0x20e }), raw(pattern(16, 1))];
+    const c = ipCounters();
+    inject(n, bad);
+    expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6, hlim: 64 }), icmpv6({ icmpType: ICMPV6_PARAMPROB, code: ICMPV6_HDR_FIELD, pointer: 42 }), raw(build(bad))]);
+    assert.equal(fragQueues(6).inuse, 1);
+    expectNone(n, { timeoutMs: FRAG_TIME * 1000 + 800, match: isIcmp });
+    assert.equal(fragQueues(6).inuse, 0);
+    assert.deepEqual(counterDelta(c, ipCounters(), [...V6, 'Ip6InHdrErrors']), { Ip6ReasmReqds: 1, Ip6ReasmOKs: 0, Ip6ReasmFails: 1, Ip6ReasmTimeout: 1, Ip6InHdrErrors: 1 });
   });
 });
