@@ -10,7 +10,7 @@ import { useNetworks, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { ip6ToBytes } from '../src/lib/addr.js';
-import { K, isSysError, type ErrnoCode } from '../src/lib/sys/index.js';
+import { K, errnoIs } from '../src/lib/sys/index.js';
 import { in6_flowlabel_req } from '../src/lib/uapi.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { echoReply6, echoRequest6, ipv6, raw, tcp, udp } from '../src/lib/packet/index.js';
@@ -24,8 +24,6 @@ const DPORT = 7100;
 before(() => {
   nets.addRule({ family: 'inet6', priority: 50, dst: `${PEER6}/128`, table: nets.net(1).table });
 });
-
-const isErr = (code: ErrnoCode) => (e: unknown): boolean => isSysError(e, code);
 
 function sock(n: Network): Socket<'inet6'> {
   const s = udpSocket(6);
@@ -57,7 +55,7 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
   nets.it('GET of a label nobody leased, without IPV6_FL_F_CREATE: ENOENT', () => {
     const s = sock(nets.net(1));
     try {
-      assert.throws(() => manage(s, { label: 0x1111, flags: 0 }), isErr('ENOENT'));
+      assert.throws(() => manage(s, { label: 0x1111, flags: 0 }), errnoIs('ENOENT'));
     } finally {
       s.close();
     }
@@ -70,7 +68,7 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
       // Shared leases (ANY): a closed socket's label lingers (FL_MIN_LINGER), and ANY can rejoin it.
       assert.equal(manage(s, { label: 0x80000, share: K.IPV6_FL_S_ANY }), 0x80000);
       assert.equal(manage(s, { label: 0xfffff, share: K.IPV6_FL_S_ANY }), 0xfffff);
-      assert.throws(() => manage(s, { label: 0x100000, share: K.IPV6_FL_S_ANY }), isErr('EINVAL'));
+      assert.throws(() => manage(s, { label: 0x100000, share: K.IPV6_FL_S_ANY }), errnoIs('EINVAL'));
     } finally {
       s.close();
     }
@@ -81,8 +79,8 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
     try {
       withSysctl({ 'net.ipv6.flowlabel_state_ranges': 1 }, () => {
         assert.equal(manage(s, { label: 0x7ffff, share: K.IPV6_FL_S_ANY }), 0x7ffff);
-        assert.throws(() => manage(s, { label: 0x80000, share: K.IPV6_FL_S_ANY }), isErr('ERANGE'));
-        assert.throws(() => manage(s, { label: 0x80001, share: K.IPV6_FL_S_ANY }), isErr('ERANGE'));
+        assert.throws(() => manage(s, { label: 0x80000, share: K.IPV6_FL_S_ANY }), errnoIs('ERANGE'));
+        assert.throws(() => manage(s, { label: 0x80001, share: K.IPV6_FL_S_ANY }), errnoIs('ERANGE'));
       });
       assert.ok(leases().some((l) => l.label === 0x7ffff && l.share === K.IPV6_FL_S_ANY));
     } finally {
@@ -105,8 +103,8 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
     const [a, b] = [sock(nets.net(1)), sock(nets.net(1))];
     try {
       manage(a, { label: 0x2222 });
-      assert.throws(() => manage(b, { label: 0x2222 }), isErr('EPERM'));
-      assert.throws(() => manage(b, { label: 0x2222, flags: K.IPV6_FL_F_CREATE | K.IPV6_FL_F_EXCL }), isErr('EEXIST'));
+      assert.throws(() => manage(b, { label: 0x2222 }), errnoIs('EPERM'));
+      assert.throws(() => manage(b, { label: 0x2222, flags: K.IPV6_FL_F_CREATE | K.IPV6_FL_F_EXCL }), errnoIs('EEXIST'));
     } finally {
       a.close();
       b.close();
@@ -118,7 +116,7 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
     try {
       manage(a, { label: 0x3333, share: K.IPV6_FL_S_ANY });
       assert.equal(manage(b, { label: 0x3333, share: K.IPV6_FL_S_ANY }), 0x3333);
-      assert.throws(() => manage(c, { label: 0x3333, share: K.IPV6_FL_S_EXCL }), isErr('EPERM'));
+      assert.throws(() => manage(c, { label: 0x3333, share: K.IPV6_FL_S_EXCL }), errnoIs('EPERM'));
       assert.deepEqual(leases().filter((l) => l.label === 0x3333), [{ label: 0x3333, share: K.IPV6_FL_S_ANY }]);
     } finally {
       a.close();
@@ -130,7 +128,7 @@ describe('flow label leases (IPV6_FLOWLABEL_MGR)', () => {
   nets.it('PUT of a label the socket does not hold: ESRCH', () => {
     const s = sock(nets.net(1));
     try {
-      assert.throws(() => manage(s, { label: 0x4444, action: K.IPV6_FL_A_PUT, flags: 0 }), isErr('ESRCH'));
+      assert.throws(() => manage(s, { label: 0x4444, action: K.IPV6_FL_A_PUT, flags: 0 }), errnoIs('ESRCH'));
     } finally {
       s.close();
     }
@@ -157,7 +155,7 @@ describe('IPV6_FLOWINFO_SEND', () => {
     const s = sock(n);
     try {
       s.setOption(K.SOL_IPV6, K.IPV6_FLOWINFO_SEND, 1);
-      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT, flowinfo: 0x5556 }), isErr('EINVAL'));
+      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT, flowinfo: 0x5556 }), errnoIs('EINVAL'));
       expectNone(n, { timeoutMs: 100 });
     } finally {
       s.close();
@@ -184,7 +182,7 @@ describe('IPV6_FLOWINFO_SEND', () => {
       manage(s, { label: 0x5558 });
       s.setOption(K.SOL_IPV6, K.IPV6_FLOWINFO_SEND, 1);
       manage(s, { label: 0x5558, action: K.IPV6_FL_A_PUT, flags: 0 });
-      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT, flowinfo: 0x5558 }), isErr('EINVAL'));
+      assert.throws(() => s.sendTo(Buffer.from('x'), { address: REMOTE6, port: DPORT, flowinfo: 0x5558 }), errnoIs('EINVAL'));
       expectNone(n, { timeoutMs: 100 });
     } finally {
       s.close();

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, nextPacket } from '../src/lib/expect.js';
 import { udpSocket } from '../src/lib/socket.js';
-import { K, isSysError } from '../src/lib/sys/index.js';
+import { K, errnoIs } from '../src/lib/sys/index.js';
 import { counterDelta, ipCounters } from '../src/lib/counters.js';
 import { diff, formatDiff, fragment4, fragment6, ipv4, ipv6, layer, raw, show, udp, type Layer } from '../src/lib/packet/index.js';
 
@@ -93,7 +93,7 @@ function expectOutcome(n: Network, v: 4 | 6, datagram: Layer[], out: Outcome, se
   const names = v === 4 ? ['Ip.FragOKs', 'Ip.FragCreates', 'Ip.FragFails'] : ['Ip6FragOKs', 'Ip6FragCreates', 'Ip6FragFails'];
   const c = ipCounters();
   if (out.kind === 'emsgsize') {
-    assert.throws(send, (e: unknown) => isSysError(e, 'EMSGSIZE'));
+    assert.throws(send, errnoIs('EMSGSIZE'));
     expectNone(n, { timeoutMs: 100 });
     assert.deepEqual(Object.values(counterDelta(c, ipCounters(), names)), [0, 0, 0]);
     return;

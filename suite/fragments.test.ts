@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject, nextPacket } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
-import { K, isSysError } from '../src/lib/sys/index.js';
+import { K, errnoIs } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { counterDelta, fragQueues, ipCounters } from '../src/lib/counters.js';
 import {
@@ -114,7 +114,7 @@ function expectDatagram(s: Socket<'inet'> | Socket<'inet6'>, data: Buffer, peer:
 }
 
 function expectNothing(s: Socket<'inet'> | Socket<'inet6'>, ms = 200): void {
-  assert.throws(() => s.recvFrom({ timeoutMs: ms }), (e: unknown) => isSysError(e, 'EAGAIN'), 'a datagram was delivered');
+  assert.throws(() => s.recvFrom({ timeoutMs: ms }), errnoIs('EAGAIN'), 'a datagram was delivered');
 }
 
 function sleepMs(ms: number): void {
