@@ -13,6 +13,7 @@ export * from './socket.js';
 export * from './tun.js';
 export * from './sysctl.js';
 export * from './procnet.js';
+export * from './counters.js';
 export * from './creds.js';
 export * from './netns.js';
 export * from './networks.js';

@@ -48,6 +48,7 @@ export * from './gre.js';
 export * from './esp.js';
 export { build, etherTypeOf, ipProtoOf } from './build.js';
 export { parse, parseProto, decodeEspNull } from './parse.js';
+export { defragment, fragment4, fragment6 } from './fragment.js';
 export * from './compare.js';
 export * from './describe.js';
 export * from './reply.js';
