@@ -31,7 +31,8 @@ export function mergeReports(files: string[], o: MergeOptions): ExitCode {
     }
   }
   const shards = files.length - m.superseded.length;
-  print(summary(m.results, m.wallMs) + pc.dim(` (run ${m.run.id}, ${shards} shard${shards === 1 ? '' : 's'}; time: the slowest shard's)`));
+  print(pc.dim(`run ${m.run.id}: ${shards} shard${shards === 1 ? '' : 's'} merged; the time is the slowest shard's`));
+  print(summary(m.results, m.wallMs));
   if (o.ktap) process.stdout.write(toKtap(m.results));
   if (o.junit) writeFileSync(o.junit, toJunit(m.results, m.wallMs));
   if (o.json) writeFileSync(o.json, toJson(m.results, m.wallMs, m.run));
