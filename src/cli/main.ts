@@ -57,6 +57,7 @@ interface VmFlags {
   junit?: string;
   json?: string;
   runId?: string;
+  kcidb?: string;
   durations?: string;
   agent?: boolean;
   build?: boolean;
@@ -136,6 +137,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     junit: f.junit,
     json: f.json,
     runId: f.runId,
+    kcidb: f.kcidb,
     durations: f.durations,
     noAgent: f.agent === false,
     rootfs: f.rootfs,
@@ -169,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--ktap', 'print results as KTAP version 1 on stdout (the report goes to stderr)')
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
+    .option('--kcidb <file>', 'write the results as a KernelCI KCIDB report (I/O schema v5.3) to FILE (docs/CI.md)')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
     .option('--shell', 'open a root shell in the guest after the tests')
     .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
@@ -231,8 +234,9 @@ Exit status on q: the latest verdicts' (0 when every file passed last); 130 on C
     .option('--junit <file>', 'write JUnit XML to FILE')
     .option('--json <file>', 'write the merged JSON report to FILE')
     .option('--durations <file>', 'write each file\'s duration to FILE, for the next run\'s --shard I/N --durations FILE')
+    .option('--kcidb <file>', 'write the merged results as a KernelCI KCIDB report (I/O schema v5.3) to FILE')
     .option('-q, --quiet', 'print only the summary, not a line per file')
-    .action((reports: string[], f: { ktap?: boolean; junit?: string; json?: string; durations?: string; quiet?: boolean }) => {
+    .action((reports: string[], f: { ktap?: boolean; junit?: string; json?: string; durations?: string; kcidb?: string; quiet?: boolean }) => {
       result = Promise.resolve(mergeReports(reports, f));
     });
 

@@ -6,6 +6,7 @@ import { Exit, type ExitCode } from './errors.js';
 import { toJson } from './report/json.js';
 import { toJunit } from './report/junit.js';
 import { toKtap } from './report/ktap.js';
+import { toKcidb } from './report/kcidb.js';
 import { mergedDurations, mergeShards, readShardReport } from './report/merge.js';
 import { crashText, resultLine, summary } from './report/terminal.js';
 import { exitCode } from './results/model.js';
@@ -16,6 +17,7 @@ export interface MergeOptions {
   junit?: string | undefined;
   json?: string | undefined;
   durations?: string | undefined;
+  kcidb?: string | undefined;
   quiet?: boolean | undefined;
 }
 
@@ -36,6 +38,7 @@ export function mergeReports(files: string[], o: MergeOptions): ExitCode {
   if (o.ktap) process.stdout.write(toKtap(m.results));
   if (o.junit) writeFileSync(o.junit, toJunit(m.results, m.wallMs));
   if (o.json) writeFileSync(o.json, toJson(m.results, m.wallMs, m.run));
+  if (o.kcidb) writeFileSync(o.kcidb, toKcidb(m.results, m.run, m.run.kernel));
   if (o.durations) {
     if (m.run.filter !== null) print(pc.yellow(`net-test: no durations written to ${o.durations}: the shards ran with --filter, their times are not whole files'`));
     else writeDurationsFile(o.durations, mergedDurations(m));

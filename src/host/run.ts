@@ -28,6 +28,7 @@ import { discoverTests, parseShard, shard } from './tests/discover.js';
 import { loadDurations, readDurationsFile, saveDurations } from './tests/durations.js';
 import { schedule } from './schedule.js';
 import { runAttempt, runId, type RunMeta } from './report/run-meta.js';
+import { kernelIdentity, toKcidb } from './report/kcidb.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
@@ -65,6 +66,8 @@ export interface RunOptions {
   json?: string | undefined;
   /** The run id the JSON report carries (shared by the shards of one run; see report/run-meta.ts). */
   runId?: string | undefined;
+  /** Write the results as a KCIDB (KernelCI) report to this file. */
+  kcidb?: string | undefined;
   /** Recorded durations (net-test merge --durations) that --shard balances by. */
   durations?: string | undefined;
   /** Run each node test in a Node process of its own instead of the shared agent. */
@@ -154,6 +157,7 @@ export async function run(o: RunOptions): Promise<number> {
     tests: allNames,
     shardTests: names,
     filter: o.filter ?? null,
+    kernel: kernelIdentity(kernel.path, kernel.release),
   };
 
   // Leftovers of runs that were killed (SIGKILL leaves no chance to clean up) go first.
@@ -501,6 +505,7 @@ export async function run(o: RunOptions): Promise<number> {
     if (o.ktap) process.stdout.write(toKtap(ordered));
     if (o.junit) writeFileSync(resolve(o.cwd, o.junit), toJunit(ordered, wall));
     if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall, meta));
+    if (o.kcidb) writeFileSync(resolve(o.cwd, o.kcidb), toKcidb(ordered, meta, meta.kernel));
     if (ordered.length > 1) print(summary(ordered, wall));
     return ordered.length ? exitCode(ordered) : Exit.pass;
   } finally {

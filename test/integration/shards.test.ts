@@ -61,7 +61,7 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
       // Disjoint and covering: every file in exactly one shard.
       assert.deepEqual(parts.flatMap((p) => p.files.map((f) => f.file)).sort(), SAMPLE);
 
-      const merged = await netTest(['merge', '--json', join(dir, 'merged.json'), '--junit', join(dir, 'merged.xml'), '--durations', join(dir, 'durations.json'), ...shardFiles], { cwd: ROOT });
+      const merged = await netTest(['merge', '--kcidb', join(dir, 'kcidb.json'), '--json', join(dir, 'merged.json'), '--junit', join(dir, 'merged.xml'), '--durations', join(dir, 'durations.json'), ...shardFiles], { cwd: ROOT });
       const a = JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as Report;
       const b = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as Report;
       assert.equal(merged.status, whole.status, merged.stdout + merged.stderr);
@@ -76,6 +76,12 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
       assert.match(mixed.stderr, /^net-test: .*shard-1\.json: from run sharded-1, but .*whole\.json is from run whole/);
       const durations = JSON.parse(readFileSync(join(dir, 'durations.json'), 'utf8')) as Record<string, number>;
       assert.deepEqual(Object.keys(durations).sort(), SAMPLE.filter((f) => a.files.find((x) => x.file === f)?.verdict !== 'crash'));
+      // KCIDB: the kernel that ran (release, .config hash from its build directory), a test per file and leaf case.
+      const kcidb = JSON.parse(readFileSync(join(dir, 'kcidb.json'), 'utf8')) as { builds: { misc: { kernel_release: string; config_sha256: string } }[]; tests: { status: string }[] };
+      assert.match(kcidb.builds[0]!.misc.kernel_release, /^6\.1\./);
+      assert.match(kcidb.builds[0]!.misc.config_sha256, /^[0-9a-f]{64}$/);
+      const leaves = (cs: Case[]): number => cs.reduce((n, c) => n + (c.children.length ? leaves(c.children) : 1), 0);
+      assert.equal(kcidb.tests.length, b.files.length + b.files.reduce((n, f) => n + leaves(f.cases), 0));
       assertNothingLeft(merged);
       assertNothingLeft(mixed);
     } finally {

@@ -74,7 +74,8 @@ export function readShardReport(file: string, text?: string): ShardReport {
     if (!r) throw bad(`file entry ${i + 1} is malformed: corrupt file`);
     results.push(r);
   }
-  const meta: RunMeta = { id: run.id, attempt: run.attempt, shard: m ? run.shard as string : null, tests: run.tests, shardTests: run.shardTests, filter: typeof run.filter === 'string' ? run.filter : null };
+  const kernel = isObj(run.kernel) && typeof run.kernel.release === 'string' && typeof run.kernel.path === 'string' ? { release: run.kernel.release, path: run.kernel.path, configSha256: typeof run.kernel.configSha256 === 'string' ? run.kernel.configSha256 : null } : undefined;
+  const meta: RunMeta = { id: run.id, attempt: run.attempt, shard: m ? (run.shard as string) : null, tests: run.tests, shardTests: run.shardTests, filter: typeof run.filter === 'string' ? run.filter : null, kernel };
   return { file, run: meta, index, count, wallMs: typeof raw.wallMs === 'number' ? raw.wallMs : 0, results };
 }
 
@@ -89,6 +90,10 @@ export function mergeShards(shards: ShardReport[]): Merged {
     if (s.run.id !== first.run.id) throw new UsageError(`${s.file}: from run ${s.run.id}, but ${first.file} is from run ${first.run.id}: give the shards of one run (same --run-id)`);
     if (s.count !== first.count) throw new UsageError(`${s.file}: shard ${s.run.shard ?? '1/1'} of ${s.count}, but ${first.file} is one of ${first.count}: give the shards of one run`);
     if (JSON.stringify(s.run.tests) !== JSON.stringify(first.run.tests)) throw new UsageError(`${s.file}: its run has other test files than ${first.file}'s (another checkout or other arguments): give the shards of one run`);
+    const k = (r: RunMeta) => (r.kernel ? `${r.kernel.release} (config ${r.kernel.configSha256?.slice(0, 12) ?? 'unknown'})` : 'unknown');
+    if (s.run.kernel && first.run.kernel && (s.run.kernel.release !== first.run.kernel.release || s.run.kernel.configSha256 !== first.run.kernel.configSha256)) {
+      throw new UsageError(`${s.file}: ran kernel ${k(s.run)}, ${first.file} kernel ${k(first.run)}: give the shards of one run (one kernel)`);
+    }
     if ((s.run.filter ?? null) !== (first.run.filter ?? null)) throw new UsageError(`${s.file}: run with --filter ${s.run.filter ?? '(none)'}, ${first.file} with ${first.run.filter ?? '(none)'}: give the shards of one run`);
   }
   // A shard given twice is an overlap, unless a later CI attempt re-ran it: then the later wins.

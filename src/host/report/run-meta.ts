@@ -2,6 +2,7 @@
 // N shards (run on N machines) back together and to refuse pieces that do not belong together.
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import type { KernelIdentity } from './kcidb.js';
 
 export interface RunMeta {
   /** Shared by every shard of one run (see runId). */
@@ -16,6 +17,8 @@ export interface RunMeta {
   shardTests: string[];
   /** --filter, when one was given: durations of a filtered run are not whole files' times. */
   filter: string | null;
+  /** The kernel that ran (KCIDB's build): release and its .config's hash. */
+  kernel?: KernelIdentity | undefined;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
