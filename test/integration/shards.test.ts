@@ -1,11 +1,12 @@
 // A run cut into 4 shards, run as 4 separate net-test processes side by side (as a CI engine runs
 // them on 4 machines), merged by `net-test merge`: the same report, case by case, as one
-// unsharded run of the same files on the same kernel.
+// unsharded run of the same files on the same kernel; then again, cut by the merged durations.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, BUILT_KERNEL, netTest, ROOT } from '../helpers/cli.js';
+import { shard } from '../../src/host/tests/discover.js';
 
 interface Case {
   name: string;
@@ -84,6 +85,24 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
       assert.equal(kcidb.tests.length, b.files.length + b.files.reduce((n, f) => n + leaves(f.cases), 0));
       assertNothingLeft(merged);
       assertNothingLeft(mixed);
+
+      // The next run balances by those durations: a different cut, the same verdicts.
+      const balanced = [1, 2, 3, 4].map((i) => join(dir, `balanced-${i}.json`));
+      const round2 = await Promise.all(
+        balanced.map((json, i) =>
+          netTest([...common, '-j', '1', '--shard', `${i + 1}/4`, '--durations', join(dir, 'durations.json'), '--json', json, ...SAMPLE], { cwd: ROOT, env: { NET_TEST_RUN_ID: 'sharded-2' } }),
+        ),
+      );
+      for (const s of round2) {
+        assert.ok(s.status === 0 || s.status === 1, s.stdout + s.stderr);
+        assertNothingLeft(s);
+      }
+      const cut = balanced.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Report).run.shardTests);
+      assert.deepEqual(cut, [1, 2, 3, 4].map((index) => shard(SAMPLE, { index, count: 4 }, (f) => durations[f])));
+      const merged2 = await netTest(['merge', '--json', join(dir, 'merged2.json'), ...balanced], { cwd: ROOT });
+      assert.equal(merged2.status, whole.status, merged2.stdout + merged2.stderr);
+      assert.deepEqual(verdicts(JSON.parse(readFileSync(join(dir, 'merged2.json'), 'utf8')) as Report), verdicts(a));
+      assertNothingLeft(merged2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
