@@ -6,6 +6,7 @@ import { run, type RunOptions } from '../host/run.js';
 import { watch } from '../host/watch/watch.js';
 import { doctor } from '../host/doctor.js';
 import { parseLog } from '../host/parse.js';
+import { mergeReports } from '../host/merge.js';
 import { probeKernel } from '../host/kernel/locate.js';
 import { findKernelTree } from '../host/kernel/tree.js';
 import { buildKernel } from '../host/kernel/build.js';
@@ -29,6 +30,7 @@ Examples:
   net-test run --rootfs bookworm.img suite/  boot an image (net-test rootfs build) instead of the host root
   net-test shell --rootfs bookworm.img --rw  change the image on purpose
   net-test parse console.log                 report from a saved console/KTAP log
+  net-test merge --junit all.xml shard-*.json    one report from a CI run's shards (docs/CI.md)
 
 Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
              4 timeout, 5 infrastructure failure (VM did not boot, guest lost),
@@ -54,6 +56,9 @@ interface VmFlags {
   ktap?: boolean;
   junit?: string;
   json?: string;
+  runId?: string;
+  kcidb?: string;
+  durations?: string;
   agent?: boolean;
   keepFailed?: boolean;
   typecheck?: boolean;
@@ -133,6 +138,9 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     ktap: f.ktap === true,
     junit: f.junit,
     json: f.json,
+    runId: f.runId,
+    kcidb: f.kcidb,
+    durations: f.durations,
     noAgent: f.agent === false,
     keepFailed: f.keepFailed !== false,
     typecheck: f.typecheck === true,
@@ -162,9 +170,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--retries <n>', 'rerun a failed file up to N times; a later pass is reported as flaky')
     .option('--repeat <n>', 'run every file N times (hunting flakes)')
     .option('--shard <i/n>', 'run the i-th of n deterministic, disjoint slices of the files')
+    .option('--durations <file>', 'with --shard: cut slices of equal recorded time (the file net-test merge --durations wrote)')
+    .option('--run-id <id>', 'the run id the --json report carries, the same for every shard of a run (default: $NET_TEST_RUN_ID, GitHub\'s run, else a hash of kernel and tests)')
     .option('--ktap', 'print results as KTAP version 1 on stdout (the report goes to stderr)')
     .option('--junit <file>', 'write JUnit XML results to FILE')
     .option('--json <file>', 'write JSON results to FILE')
+    .option('--kcidb <file>', 'write the results as a KernelCI KCIDB report (I/O schema v5.3) to FILE (docs/CI.md)')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
     .option('--typecheck', 'type-check .ts tests with tsc before booting (their tsconfig.json, else strict defaults); type errors are exit 2')
     .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5)')
@@ -219,6 +230,20 @@ Exit status on q: the latest verdicts' (0 when every file passed last); 130 on C
     .option('--json <file>', 'write JSON to FILE')
     .action((log: string, f: { ktap?: boolean; junit?: string; json?: string }) => {
       result = Promise.resolve(parseLog(log, f));
+    });
+
+  program
+    .command('merge')
+    .description("one report from the --json reports of a run's shards; refuses reports of other runs, missing or overlapping shards and corrupt files")
+    .argument('<reports...>', 'the JSON report of every shard (net-test run --shard I/N --json FILE)')
+    .option('--ktap', 'print KTAP version 1 on stdout (the report goes to stderr)')
+    .option('--junit <file>', 'write JUnit XML to FILE')
+    .option('--json <file>', 'write the merged JSON report to FILE')
+    .option('--durations <file>', 'write each file\'s duration to FILE, for the next run\'s --shard I/N --durations FILE')
+    .option('--kcidb <file>', 'write the merged results as a KernelCI KCIDB report (I/O schema v5.3) to FILE')
+    .option('-q, --quiet', 'print only the summary, not a line per file')
+    .action((reports: string[], f: { ktap?: boolean; junit?: string; json?: string; durations?: string; kcidb?: string; quiet?: boolean }) => {
+      result = Promise.resolve(mergeReports(reports, f));
     });
 
   program

@@ -26,9 +26,11 @@ import { parseTap, type TestCase } from './results/tap.js';
 import { afterRetry, execCases, fileVerdict, isOk, measuredRun, type Stopped } from './results/verdict.js';
 import { parseUnittest, type UnittestResults } from './results/unittest.js';
 import { discoverTests, parseShard, shard } from './tests/discover.js';
-import { loadDurations, saveDurations } from './tests/durations.js';
+import { loadDurations, readDurationsFile, saveDurations } from './tests/durations.js';
 import { schedule } from './schedule.js';
 import { typecheck } from './tests/typecheck.js';
+import { runAttempt, runId, type RunMeta } from './report/run-meta.js';
+import { kernelIdentity, toKcidb } from './report/kcidb.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
@@ -64,6 +66,12 @@ export interface RunOptions {
   ktap?: boolean | undefined;
   junit?: string | undefined;
   json?: string | undefined;
+  /** The run id the JSON report carries (shared by the shards of one run; see report/run-meta.ts). */
+  runId?: string | undefined;
+  /** Write the results as a KCIDB (KernelCI) report to this file. */
+  kcidb?: string | undefined;
+  /** Recorded durations (net-test merge --durations) that --shard balances by. */
+  durations?: string | undefined;
   /** Run each node test in a Node process of its own instead of the shared agent. */
   noAgent?: boolean | undefined;
   /** Boot this root filesystem image instead of the host's root. */
@@ -135,7 +143,11 @@ export async function run(o: RunOptions): Promise<number> {
   const notes: string[] = [];
   let names = o.shell && o.tests.length === 0 ? [] : discoverTests(o.tests, o.cwd, notes);
   for (const n of notes) process.stderr.write(pc.dim(`net-test: ${n}`) + '\n');
-  if (o.shard) names = shard(names, parseShard(o.shard));
+  const allNames = names;
+  const shardSpec = o.shard ? parseShard(o.shard) : undefined;
+  if (o.durations && !shardSpec) throw new UsageError('--durations balances --shard I/N: give --shard too');
+  const recorded = o.durations ? readDurationsFile(resolve(o.cwd, o.durations)) : undefined;
+  if (shardSpec) names = shard(names, shardSpec, (f) => recorded?.get(f));
   const tests: TestFile[] = o.shell && o.tests.length === 0 ? [] : names.length ? resolveTests(names, o.cwd) : [];
   const kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
   const net: NetMode = o.hostNet ? 'host' : 'private';
@@ -144,6 +156,15 @@ export async function run(o: RunOptions): Promise<number> {
   const plannedVms = Math.max(1, Math.min(o.jobs ?? availableParallelism(), tests.length * (o.repeat ?? 1)));
   const timeTravel = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: o.shell, hostNet: o.hostNet });
   const cmdline = [...timeTravel.args, ...o.cmdline];
+  const meta: RunMeta = {
+    id: runId(o.runId, process.env, { kernel: `${kernel.path} ${kernel.release}`, tests: allNames, count: shardSpec?.count ?? 1 }),
+    attempt: runAttempt(process.env),
+    shard: shardSpec ? `${shardSpec.index}/${shardSpec.count}` : null,
+    tests: allNames,
+    shardTests: names,
+    filter: o.filter ?? null,
+    kernel: kernelIdentity(kernel.path, kernel.release),
+  };
 
   // Leftovers of runs that were killed (SIGKILL leaves no chance to clean up) go first.
   sweepDeadRuns();
@@ -457,7 +478,8 @@ export async function run(o: RunOptions): Promise<number> {
     else if (items.length > 0) {
       await schedule(items, {
         jobs,
-        expected: (it) => durations.get(it.file.path),
+        // A fresh CI machine has no cache: the --durations file (by shown path) balances its VMs too.
+        expected: (it) => durations.get(it.file.path) ?? recorded?.get(it.file.display),
         runBatch: vm,
         aborted: () => abort.signal.aborted,
         retries: o.retries ?? 0,
@@ -490,7 +512,8 @@ export async function run(o: RunOptions): Promise<number> {
     }
     if (o.ktap) process.stdout.write(toKtap(ordered));
     if (o.junit) writeFileSync(resolve(o.cwd, o.junit), toJunit(ordered, wall));
-    if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall));
+    if (o.json) writeFileSync(resolve(o.cwd, o.json), toJson(ordered, wall, meta));
+    if (o.kcidb) writeFileSync(resolve(o.cwd, o.kcidb), toKcidb(ordered, meta, meta.kernel));
     if (ordered.length > 1) print(summary(ordered, wall));
     const code = ordered.length ? exitCode(ordered) : Exit.pass;
     if (code !== Exit.pass && !o.out && o.keepFailed !== false && !o.shell) {

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync, accessSync, constants } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { balance } from './durations.js';
 
 const TEST_NAME = /\.test\.(ts|mts|js|mjs)$/;
 /** What runs without being executable: node tests (bundled on the host). */
@@ -110,7 +111,14 @@ export function parseShard(s: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** Deterministic: sorted by path, every N-th file from offset I-1. The shards partition the list. */
-export function shard<T extends string>(files: T[], s: { index: number; count: number }): T[] {
-  return [...files].sort().filter((_, i) => i % s.count === s.index - 1);
+/**
+ * Deterministic: the files sorted by path, cut into N shares and the I-th taken. With recorded
+ * durations (`known`: milliseconds by shown path) the shares have about equal expected time
+ * (longest first to the least loaded share, see balance); with none, every N-th file from
+ * offset I-1. Every machine of a CI matrix computes the same cut from the same list and the
+ * same durations file, so the shards partition the list.
+ */
+export function shard<T extends string>(files: T[], s: { index: number; count: number }, known: (file: T) => number | undefined = () => undefined): T[] {
+  const shares = balance([...files].sort(), s.count, known);
+  return shares[s.index - 1] ?? [];
 }

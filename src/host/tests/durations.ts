@@ -2,6 +2,7 @@
 // The record is a cache (~/.cache/net-test/durations.json): losing it only costs balance.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cacheDir } from '../cache.js';
+import { UsageError } from '../errors.js';
 import { dirname, join } from 'node:path';
 
 /** Absolute test path -> milliseconds its last complete run took. */
@@ -18,6 +19,34 @@ export function loadDurations(file = durationsFile()): Durations {
   } catch {
     return new Map();
   }
+}
+
+/**
+ * A durations file named on the command line (`--shard I/N --durations FILE`, written by
+ * `net-test merge --durations`): shown test path -> milliseconds. Unlike the cache, a file the
+ * user named must be there and be valid: every shard of a CI run must cut the same way.
+ */
+export function readDurationsFile(file: string): Durations {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not JSON (${e.message})` : (e as Error).message;
+    throw new UsageError(`--durations ${file}: ${why}: give the file \`net-test merge --durations\` wrote, or leave the option out`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`--durations ${file}: not a JSON object of test path -> milliseconds`);
+  const out: Durations = new Map();
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UsageError(`--durations ${file}: ${k} has ${JSON.stringify(v)}, not a number of milliseconds`);
+    out.set(k, v);
+  }
+  return out;
+}
+
+/** Writes a durations file (shown path -> ms, sorted keys): the input of `--shard I/N --durations`. */
+export function writeDurationsFile(file: string, d: Durations): void {
+  const sorted = [...d.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, Math.round(v)]);
+  writeFileSync(file, JSON.stringify(Object.fromEntries(sorted), null, 1) + '\n');
 }
 
 /** Merges new measurements into the record (atomic replace; a failure to write is not an error). */
