@@ -75,6 +75,16 @@ const AUTO: Record<string, readonly string[]> = {
   tcp: ['dataOffset', 'checksum'], udp: ['len', 'checksum'], icmp: ['checksum'], icmpv6: ['checksum'], gre: ['proto', 'checksum'],
 };
 
+/**
+ * One's complement arithmetic has two zeros: where the sum comes out zero, a sender may write
+ * 0x0000 or 0xffff and both verify (RFC 1071); 6.1 under UML was seen sending a SYN with 0xffff
+ * where the sum gives 0x0000. UDP is the exception: there 0 means "no checksum" (RFC 768).
+ */
+function zeroSum(type: string, field: string, a: unknown, b: unknown): boolean {
+  const zero = (v: unknown) => v === 0 || v === 0xffff;
+  return field === 'checksum' && type !== 'udp' && zero(a) && zero(b);
+}
+
 /** Upper-layer fields a first fragment carries for the whole datagram. */
 const WHOLE_DATAGRAM: ReadonlySet<string> = new Set(['len', 'checksum']);
 
@@ -125,7 +135,7 @@ export function diff(actual: readonly Layer[] | Uint8Array, expected: readonly L
       out.push({ index: i, layer: type, field: name, expected: ev, actual: av });
     });
     for (const k of auto) {
-      if (!f || ignored(ignore, type, k) || ar[k] === f[k]) continue;
+      if (!f || ignored(ignore, type, k) || ar[k] === f[k] || zeroSum(type, k, ar[k], f[k])) continue;
       // Above a first fragment, lengths and checksums cover the whole datagram: check them on
       // defragment()'s result, or give them in the expected packet.
       if (i > partial && WHOLE_DATAGRAM.has(k)) continue;

@@ -60,6 +60,26 @@ describe('compare', () => {
     assert.ok(!matches(build(syn()), wrong));
   });
 
+  it('a checksum whose sum is zero verifies as 0x0000 or 0xffff (one\'s complement has two zeros), except UDP\'s', () => {
+    // A SYN whose TCP checksum comes out 0x0000: the kernel was seen writing 0xffff there.
+    const mk = (seq: number, checksum?: number): Layer[] => [
+      ipv4({ src: '198.51.100.2', dst: '203.0.113.1', id: 1 }),
+      tcp({ sport: 39660, dport: 9999, seq, flags: 'S', ...(checksum !== undefined ? { checksum } : {}) }),
+    ];
+    const tcpSum = (seq: number) => (parse(build(mk(seq)), 'ip')[1] as Extract<Layer, { type: 'tcp' }>).checksum;
+    let seq = 0;
+    while (tcpSum(seq) !== 0) seq++;
+    assert.deepEqual(diff(build(mk(seq, 0xffff)), mk(seq)), []);
+    assert.deepEqual(diff(build(mk(seq, 0x0001)), mk(seq)).map((d) => `${d.layer}.${d.field}`), ['tcp.checksum'], 'other values still differ');
+    // UDP over IPv4: 0 is "no checksum", not the other zero.
+    const u = (checksum?: number): Layer[] => [ipv4({ src: '192.0.2.1', dst: '192.0.2.2', id: 5 }), udp({ sport: 1, dport: 2, ...(checksum !== undefined ? { checksum } : {}) })];
+    let port = 0;
+    const udpSum = (p: Layer[]) => (parse(build(p), 'ip')[1] as Extract<Layer, { type: 'udp' }>).checksum;
+    for (; port < 65536; port++) if (udpSum([u()[0]!, udp({ sport: port, dport: 2 })]) === 0xffff) break;
+    const uz = (checksum?: number): Layer[] => [u()[0]!, udp({ sport: port, dport: 2, ...(checksum !== undefined ? { checksum } : {}) })];
+    assert.deepEqual(diff(build(uz(0)), uz()).map((d) => `${d.layer}.${d.field}`), ['udp.checksum']);
+  });
+
   it('"*.field" ignores a field in every layer; a layer name ignores the whole layer', () => {
     const got = build([ipv4({ src: '192.0.2.1', dst: '192.0.2.2', id: 5 }), udp({ sport: 1, dport: 2, checksum: 0x1234 })]);
     const want = [ipv4({ src: '192.0.2.1', dst: '192.0.2.2', id: 5, checksum: 1 }), udp({ sport: 1, dport: 2 })];
