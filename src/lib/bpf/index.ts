@@ -7,7 +7,10 @@ export * from './map.js';
 export * from './prog.js';
 export * from './socket.js';
 export * from './cgroup.js';
+export { bpf, withNative, type Region } from './syscall.js';
 export {
+  BPF_SOCK,
+  SK_BUFF,
   ATTACH_TYPE,
   BPF_COMPLEXITY_LIMIT_INSNS,
   BPF_MAXINSNS,

@@ -68,6 +68,16 @@ export class BpfMap {
     }
   }
 
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: pop (queue, stack; key of size 0) or take an entry (hash). */
+  lookupAndDelete(key: Uint8Array): Buffer {
+    this.#check('key', key, this.keySize);
+    return withNative([attrMapElem.size, key, this.valueSize], ([attr, k, v]) => {
+      attrMapElem.packInto(attr!.view, 0, { mapFd: this.fd, key: k!.addr, value: v!.addr });
+      bpf(CMD.MAP_LOOKUP_AND_DELETE_ELEM, attr!, [this.fd, key]);
+      return Buffer.from(v!.view);
+    });
+  }
+
   update(key: Uint8Array, value: Uint8Array, flag: UpdateFlag = 'any'): void {
     this.#check('key', key, this.keySize);
     this.#check('value', value, this.valueSize);

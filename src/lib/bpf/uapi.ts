@@ -97,3 +97,13 @@ export const progInfo = struct('bpf_prog_info', {
 
 /** struct sock_fprog (include/uapi/linux/filter.h): length in instructions and a pointer. */
 export const sockFprog = struct('sock_fprog', { len: u16, filter: u64 });
+
+// ---- program contexts: field offsets a program loads from r1 ----
+
+/** struct __sk_buff (socket filters, cgroup skb programs). */
+export const SK_BUFF = {
+  len: 0, pkt_type: 4, mark: 8, protocol: 16, priority: 32, ingress_ifindex: 36, ifindex: 40, cb: 48, hash: 68,
+  data: 76, data_end: 80, family: 88, remote_ip4: 92, local_ip4: 96, remote_port: 132, local_port: 136,
+} as const;
+/** struct bpf_sock (cgroup sock programs): bound_dev_if, mark and priority are writable at creation. */
+export const BPF_SOCK = { bound_dev_if: 0, family: 4, type: 8, protocol: 12, mark: 16, priority: 20, src_ip4: 24, src_port: 44, dst_port: 48, state: 72 } as const;

@@ -40,7 +40,7 @@ const hasGcc = spawnSync('gcc', ['--version']).status === 0;
 
 test('bpf(2) layouts match gcc and <linux/bpf.h>', { skip: hasGcc ? false : 'gcc not installed' }, () => {
   const layouts = uapi as unknown as Record<string, StructType<Fields>>;
-  const exported = Object.entries(layouts).filter(([, v]) => (v as { kind?: string }).kind === 'struct').map(([k]) => k);
+  const exported = Object.entries(layouts).filter(([, v]) => (v as { kind?: string } | null)?.kind === 'struct').map(([k]) => k);
   assert.deepEqual(exported.sort(), Object.keys(C).sort(), 'every layout has a C counterpart here');
   const lines = ['#include <stddef.h>', '#include <stdio.h>', '#include <linux/bpf.h>', '#include <linux/filter.h>', '#define M(T, m) sizeof(((T *)0)->m)', 'int main(void) {'];
   for (const [name, l] of Object.entries(C)) {
@@ -49,6 +49,9 @@ test('bpf(2) layouts match gcc and <linux/bpf.h>', { skip: hasGcc ? false : 'gcc
       if (m === null || m.startsWith(':')) continue;
       lines.push(`  printf("${name}.${k} %zu %zu\\n", offsetof(${l.ctype}, ${m}), M(${l.ctype}, ${m}));`);
     }
+  }
+  for (const [ctype, table] of [['struct __sk_buff', uapi.SK_BUFF], ['struct bpf_sock', uapi.BPF_SOCK]] as const) {
+    for (const m of Object.keys(table)) lines.push(`  printf("ctx.${ctype.split(' ')[1]}.${m} %zu 0\\n", offsetof(${ctype}, ${m}));`);
   }
   lines.push('  return 0;', '}');
   const dir = mkdtempSync(join(tmpdir(), 'net-test-bpf-layout-'));
@@ -70,6 +73,12 @@ test('bpf(2) layouts match gcc and <linux/bpf.h>', { skip: hasGcc ? false : 'gcc
         const [off, size] = got.get(`${name}.${k}`) ?? [];
         assert.equal(t.offsetOf(k), off, `offsetof(${l.ctype}, ${m}) for ${name}.${k}`);
         assert.equal(t.fields[k]?.size, size, `sizeof ${l.ctype}.${m}`);
+        checked++;
+      }
+    }
+    for (const [name, table] of [['__sk_buff', uapi.SK_BUFF], ['bpf_sock', uapi.BPF_SOCK]] as const) {
+      for (const [m, off] of Object.entries(table)) {
+        assert.equal(off, got.get(`ctx.${name}.${m}`)?.[0], `offsetof(struct ${name}, ${m})`);
         checked++;
       }
     }
