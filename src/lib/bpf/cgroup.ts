@@ -31,9 +31,8 @@ function moveTo(dir: string): void {
   writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
 }
 
-/** Make a fresh cgroup `name` under this process's current one. */
-export function makeCgroup(name: string): Cgroup {
-  const parent = currentCgroup();
+/** Make a fresh cgroup `name` under `parent` (default: this process's current cgroup). */
+export function makeCgroup(name: string, parent = currentCgroup()): Cgroup {
   const path = join(parent, name);
   mkdirSync(path);
   const fd = sys.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -42,11 +41,12 @@ export function makeCgroup(name: string): Cgroup {
     path,
     fd,
     run(fn) {
+      const was = currentCgroup();
       moveTo(path);
       try {
         return fn();
       } finally {
-        moveTo(parent);
+        moveTo(was);
       }
     },
     remove() {
