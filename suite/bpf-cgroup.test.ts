@@ -6,10 +6,10 @@
 // its creator was in).
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { procNetSockets } from '../src/lib/net.js';
+import { mib } from '../src/lib/mib.js';
 import {
   alu, atomic, attachCgroup, BPF_SOCK, call, createMap, detachCgroup, exit, HELPER, jmp, label, ldMapFd, ldx, loadProgram, makeCgroup, mov, queryCgroup, R0, R1, R2, R6, R7, R10, SK_BUFF, st, stx,
   type AttachType, type BpfMap, type BpfProgram, type Cgroup, type Item, type ProgType,
@@ -81,13 +81,7 @@ function udpIn(n: Network): Socket<'inet'> {
 const outDatagram = (n: Network, sport: number, payload: string) =>
   [ipv4({ src: n.addr4, dst: REMOTE4, ttl: 64, df: true }), udp({ sport, dport: 9 }), raw(payload)];
 
-/** A counter of /proc/net/snmp (this namespace), e.g. ('Udp', 'SndbufErrors'). */
-function snmp(group: string, name: string): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith(`${group}:`));
-  const keys = lines[0]!.split(/\s+/).slice(1);
-  const vals = lines[1]!.split(/\s+/).slice(1);
-  return Number(vals[keys.indexOf(name)]);
-}
+const snmp = (group: string, name: string): number => mib('snmp', `${group}.${name}`);
 
 describe('egress: what each return value does to a datagram', () => {
   const cases: [number, string][] = [
