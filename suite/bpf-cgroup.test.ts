@@ -8,7 +8,7 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { procNetSockets } from '../src/lib/net.js';
+import { procNetSockets } from '../src/lib/procnet.js';
 import { mib } from '../src/lib/mib.js';
 import {
   alu, atomic, attachCgroup, BPF_SOCK, call, createMap, detachCgroup, exit, HELPER, jmp, label, ldMapFd, ldx, loadProgram, makeCgroup, mov, queryCgroup, R0, R1, R2, R6, R7, R10, SK_BUFF, st, stx,

@@ -8,7 +8,7 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { procNetSockets } from '../src/lib/net.js';
+import { procNetSockets } from '../src/lib/procnet.js';
 import {
   alu, attachBpf, attachFilter, SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF, call, cbpf, createMap, detachFilter, exit, getFilter, getFilterLen, HELPER, jmp, label, ldAbs, ldMapFd, ldx, loadProgram, lockFilter, mov, R0, R1, R2, R3, R4, R6, R10, SK_BUFF, st, stx,
   type BpfMap, type BpfProgram, type Item,

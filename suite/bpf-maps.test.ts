@@ -8,7 +8,8 @@ import {
   type MapSpec,
 } from '../src/lib/bpf/index.js';
 import { attrMapCreate } from '../src/lib/bpf/uapi.js';
-import { asUser, sysctl } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
+import { sysctl } from '../src/lib/sysctl.js';
 import { isSysError, type ErrnoCode } from '../src/lib/sys/index.js';
 
 const errno = (code: ErrnoCode) => (e: unknown): boolean => {

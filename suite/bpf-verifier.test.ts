@@ -9,7 +9,8 @@ import {
   alu, alu32, atomic, call, createMap, endian, exit, HELPER, ja, jmp, jmp32, label, ldAbs, ldImm64, ldInd, ldMapFd, ldx, loadProgram, LOG_LEVEL, mov, mov32, neg, rawInsn, st, stx,
   BPF_MAXINSNS, R0, R1, R2, R3, R4, R5, R6, R10, SK_BUFF, VerifierError, type Item, type LoadOptions, type ProgType,
 } from '../src/lib/bpf/index.js';
-import { asUser, sysctl } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
+import { sysctl } from '../src/lib/sysctl.js';
 import { isSysError, type ErrnoCode } from '../src/lib/sys/index.js';
 
 const progs: { close(): void }[] = [];

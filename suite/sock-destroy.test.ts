@@ -9,7 +9,7 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6 } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { asUser } from '../src/lib/net.js';
+import { asUser } from '../src/lib/creds.js';
 import { openSockDiag, type DiagSocket, type SockDiag, type SocketId } from '../src/lib/netlink/sockdiag.js';
 import { acceptFromWire, type TcpConn } from '../src/lib/tcp-peer.js';
 import { tcpSocket, udpSocket } from '../src/lib/socket.js';

@@ -4,14 +4,11 @@
 // read and set, data can be put straight into either queue, and the options and window the
 // handshake would have negotiated are set by hand.
 import type { Socket } from './socket.js';
-import { MSG_PEEK, SOL_TCP } from './sys/constants.js';
+import { MSG_PEEK, SOL_TCP } from './include/linux/socket.js';
+import { TCP_QUEUE_SEQ, TCP_REPAIR, TCP_REPAIR_OPTIONS, TCP_REPAIR_QUEUE, TCP_REPAIR_WINDOW } from './include/uapi/linux/tcp.js';
 import { struct, u32 } from './struct.js';
 
-export const TCP_REPAIR = 19;
-export const TCP_REPAIR_QUEUE = 20;
-export const TCP_QUEUE_SEQ = 21;
-export const TCP_REPAIR_OPTIONS = 22;
-export const TCP_REPAIR_WINDOW = 29;
+export { TCP_QUEUE_SEQ, TCP_REPAIR, TCP_REPAIR_OPTIONS, TCP_REPAIR_QUEUE, TCP_REPAIR_WINDOW };
 
 /** TCP_REPAIR values: on, off (sends a window probe), off without the probe. */
 export const REPAIR = { on: 1, off: 0, offNoProbe: -1 } as const;

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sys from '../sys/calls.js';
-import { O_CLOEXEC, O_RDONLY } from '../sys/constants.js';
+import { O_CLOEXEC, O_RDONLY } from '../include/uapi/asm-generic/fcntl.js';
 
 /** Where init mounts cgroup2 (src/guest/init.sh). */
 export const CGROUP_ROOT = '/sys/fs/cgroup';

@@ -4,21 +4,18 @@
 import { c, lastErrno } from '../sys/ffi.js';
 import * as sys from '../sys/calls.js';
 import { SysError } from '../sys/error.js';
-import { SOL_SOCKET } from '../sys/constants.js';
+import {
+  SOL_SOCKET, SO_ATTACH_BPF, SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF, SO_DETACH_FILTER, SO_LOCK_FILTER,
+} from '../include/uapi/asm-generic/socket.js';
 import { decodeClassic, encodeClassic, type ClassicInsn, type ClassicItem } from './classic.js';
 import type { BpfProgram } from './prog.js';
 import { withNative } from './syscall.js';
 import { sockFprog } from './uapi.js';
 
-export const SO_ATTACH_FILTER = 26;
-export const SO_DETACH_FILTER = 27;
+export { SO_ATTACH_BPF, SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF, SO_DETACH_FILTER, SO_LOCK_FILTER };
 /** getsockopt name for reading the classic program back (same number as SO_ATTACH_FILTER). */
 export const SO_GET_FILTER = SO_ATTACH_FILTER;
-export const SO_LOCK_FILTER = 44;
-export const SO_ATTACH_BPF = 50;
 export const SO_DETACH_BPF = SO_DETACH_FILTER;
-export const SO_ATTACH_REUSEPORT_CBPF = 51;
-export const SO_ATTACH_REUSEPORT_EBPF = 52;
 
 /** Anything with a socket fd (a Socket from socket.ts, or a raw number). */
 export type HasFd = { readonly fd: number } | number;
