@@ -181,3 +181,160 @@ export function listenOn(net: Network, port: number, o: ListenOptions = {}): Soc
     throw e;
   }
 }
+
+// ---- a passive open from the wire, as one object ----
+//
+// acceptFromWire() runs the handshake with tcpPeer() against a listener of its own and returns
+// the accepted socket with its peer, addressed in absolute sequence numbers (what a parsed
+// segment shows), for tests that read segments themselves (timers, probes):
+//
+//   const c = acceptFromWire(net, { port: 80 });
+//   c.send('PA', 'hello');          // the peer's data
+//   c.expect({ flags: 'A' });       // the kernel's ACK: seq, ack and window as tracked
+//   c.sock.send(Buffer.from('x'));
+//   c.expect({ flags: 'PA', data: 'x' });
+
+export interface AcceptOptions {
+  port: number;
+  peerPort?: number;
+  family?: 4 | 6;
+  /** The peer's SYN options (default: MSS 1460 only: no scaling, SACK or timestamps). */
+  synOptions?: TcpOption[];
+  /** The SYN-ACK options the kernel must answer with (default: MSS 1460 for IPv4, 1440 for IPv6). */
+  synAckOptions?: TcpOption[];
+  /** Extra don't-care fields for the SYN-ACK (e.g. 'tcp.options[2].tsval'). */
+  synAckIgnore?: string[];
+  /** The SYN-ACK window (default 65535 rounded down to the kernel's MSS: 64240 for IPv4, 64800 for IPv6). */
+  synAckWindow?: number;
+  /** The listener's address (default: the network's address of the family), e.g. '::' for dual stack. */
+  listenAddress?: string;
+  /** The peer's initial sequence number (default 1000) and window (default 65535). */
+  isn?: number;
+  window?: number;
+  /** Called on the listener before listen() (socket options it should have). */
+  setup?: (listener: Socket<'inet'> | Socket<'inet6'>) => void;
+}
+
+/** A segment from the peer; seq and ack are absolute. */
+export interface SegmentIn {
+  seq?: number;
+  ack?: number;
+  window?: number;
+  options?: TcpOption[];
+}
+
+/** A segment expected from the kernel; seq and ack are absolute. */
+export interface SegmentOut {
+  flags: string;
+  /** Default: the kernel's next sequence number. */
+  seq?: number;
+  /** Default: the peer's next sequence number. */
+  ack?: number;
+  /** Default: the SYN-ACK's window less the sequence space the peer used since (data and FIN; unscaled, unread). */
+  window?: number;
+  data?: string | Uint8Array;
+  options?: TcpOption[];
+}
+
+export class TcpConn {
+  /** The tsval of the kernel's SYN-ACK (0 without timestamps). */
+  kernelTsval = 0;
+  constructor(
+    readonly peer: TcpPeer,
+    readonly n: Network,
+    readonly sock: Socket<'inet' | 'inet6'>,
+    readonly family: 4 | 6,
+    /** The window of the kernel's SYN-ACK. */
+    readonly kernelWindow: number,
+  ) {}
+
+  get port(): number {
+    return this.peer.kernel.port;
+  }
+
+  get peerPort(): number {
+    return this.peer.peer.port;
+  }
+
+  get remote(): string {
+    return this.peer.peer.address;
+  }
+
+  get local(): string {
+    return this.peer.kernel.address;
+  }
+
+  /** The peer's next sequence number, and the kernel's, absolute. */
+  get peerNxt(): number {
+    return u32(this.peer.isn + this.peer.sndNxt);
+  }
+
+  get kernelNxt(): number {
+    return u32((this.peer.kernelIsn ?? 0) + this.peer.rcvNxt);
+  }
+
+  /** Inject a segment from the peer; in sequence, its data and FIN move the peer's edge. */
+  send(flags: string, data: string | Uint8Array = '', o: SegmentIn = {}): void {
+    this.peer.send(flags, {
+      data,
+      ...(o.seq !== undefined ? { seq: u32(o.seq - this.peer.isn) } : {}),
+      ...(o.ack !== undefined ? { ack: u32(o.ack - (this.peer.kernelIsn ?? 0)) } : {}),
+      ...(o.window !== undefined ? { window: o.window } : {}),
+      ...(o.options !== undefined ? { options: o.options } : {}),
+    });
+  }
+
+  /** Expect the kernel's next segment exactly (IPv4 id aside). */
+  expect(f: SegmentOut, o: { ignore?: readonly string[]; timeoutMs?: number } = {}): Layer[] {
+    return this.peer.expect(f.flags, {
+      ...(f.data !== undefined ? { data: f.data } : {}),
+      ...(f.seq !== undefined ? { seq: u32(f.seq - (this.peer.kernelIsn ?? 0)) } : {}),
+      ...(f.ack !== undefined ? { ack: u32(f.ack - this.peer.isn) } : {}),
+      window: f.window ?? this.kernelWindow - (this.peer.sndNxt - 1),
+      options: f.options ?? [],
+      ...(o.ignore ? { ignore: o.ignore } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    });
+  }
+
+  /** An in-sequence RST from the peer (at `seq`, absolute, if the peer's edge is not the kernel's). */
+  reset(seq?: number): void {
+    this.send('R', '', { window: 0, ...(seq !== undefined ? { seq } : {}) });
+  }
+}
+
+/** Passive open from the wire on network n: SYN, the exact SYN-ACK, ACK, accept(). */
+export function acceptFromWire(n: Network, o: AcceptOptions): TcpConn {
+  const family = o.family ?? 4;
+  const synAckWindow = o.synAckWindow ?? (family === 4 ? 64240 : 64800);
+  const l: Socket<'inet'> | Socket<'inet6'> = o.listenAddress !== undefined && !isIp4(o.listenAddress) ? tcpSocket(6) : family === 4 ? tcpSocket(4) : tcpSocket(6);
+  try {
+    l.setMark(n.mark);
+    l.bind({ address: o.listenAddress ?? (family === 4 ? n.addr4 : n.addr6), port: o.port });
+    o.setup?.(l);
+    l.listen();
+    const peer = tcpPeer(n, {
+      kernel: { address: family === 4 ? n.addr4 : n.addr6, port: o.port },
+      peer: { address: REMOTE[family], port: o.peerPort ?? 40000 },
+      isn: o.isn ?? 1000,
+      window: o.window ?? 65535,
+    });
+    const syn = o.synOptions ?? [{ kind: 'mss', value: 1460 }];
+    peer.send('S', { options: syn });
+    const synack = peer.expect('SA', {
+      window: synAckWindow,
+      options: o.synAckOptions ?? [{ kind: 'mss', value: family === 4 ? 1460 : 1440 }],
+      ignore: o.synAckIgnore ?? [],
+    });
+    // The ACK carries timestamps if the SYN did (the kernel drops it otherwise).
+    const ts = syn.find((x) => x.kind === 'timestamp');
+    peer.send('A', { options: ts ? [{ kind: 'nop' }, { kind: 'nop' }, ts] : [] });
+    const { socket } = l.accept({ timeoutMs: 1000 });
+    const c = new TcpConn(peer, n, socket, family, synAckWindow);
+    const t = layer(synack, 'tcp')!.options.find((x) => x.kind === 'timestamp');
+    if (t?.kind === 'timestamp') c.kernelTsval = t.tsval;
+    return c;
+  } finally {
+    l.close();
+  }
+}
