@@ -30,6 +30,7 @@ export const SELFTEST_TOOLS: Record<string, string> = {
   traceroute: 'traceroute',
   traceroute6: 'traceroute',
   jq: 'jq',
+  uuidgen: 'uuid-runtime',
   mausezahn: 'netsniff-ng',
   iperf3: 'iperf3',
   arping: 'arping',

@@ -2,7 +2,7 @@
 // reports -> cleanup. A crash or hang loses only the file that caused it: the files after it
 // go to a fresh VM.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ import { schedule } from './schedule.js';
 import { typecheck } from './tests/typecheck.js';
 import { runAttempt, runId, type RunMeta } from './report/run-meta.js';
 import { kernelIdentity, toKcidb } from './report/kcidb.js';
-import { collectionMembers, kselftestEnv, kselftestInfo, splitArgs } from './tests/kselftest.js';
+import { collectionMembers, kselftestEnv, kselftestInfo, shebang, splitArgs } from './tests/kselftest.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
@@ -250,7 +250,13 @@ export async function run(o: RunOptions): Promise<number> {
         // and the directory's settings timeout; `-- ARGS` go to files named one by one.
         const ks = kselftestInfo(t.path);
         const args = ks ? [...splitArgs(testEnv[ks.argsVar]), ...(wholeCollection.has(t.path) ? [] : o.args)] : o.args;
-        run = { argv: [guestPath(t.path), ...args], ...(python ? { python, caseFilter: filter !== undefined && !filter.test(t.display) } : {}) };
+        let interpreter: string[] = [];
+        try {
+          accessSync(t.path, constants.X_OK);
+        } catch {
+          interpreter = (ks && shebang(t.path)) || [];
+        }
+        run = { argv: [...interpreter, guestPath(t.path), ...args], ...(python ? { python, caseFilter: filter !== undefined && !filter.test(t.display) } : {}) };
         if (ks) run = { ...run, dir: ks.dir, ...(ks.timeout !== undefined && !o.timeoutGiven ? { timeout: ks.timeout } : {}) };
       } else {
         const b = join(bundles, bundleName(i + 1, t));

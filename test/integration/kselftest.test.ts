@@ -30,9 +30,11 @@ for (const [name, kernel, skip] of KERNELS) {
       );
       assert.equal(r.status, 1, r.stdout + r.stderr);
       const files = byFile(readReport(json));
-      assert.deepEqual(Object.keys(files).sort(), ['coll/args.sh', 'coll/cases.sh', 'coll/cwd.sh', 'coll/never_built', 'coll/skip.sh', 'coll/tap-fail.sh'], 'the helper (TEST_PROGS_EXTENDED) never ran');
+      assert.deepEqual(Object.keys(files).sort(), ['coll/args.sh', 'coll/cases.sh', 'coll/cwd.sh', 'coll/never_built', 'coll/noexec.sh', 'coll/skip.sh', 'coll/tap-fail.sh'], 'the helper (TEST_PROGS_EXTENDED) never ran');
       assert.equal(files['coll/cwd.sh']!.verdict, 'pass', r.stdout);
       assert.equal(files['coll/args.sh']!.verdict, 'pass', r.stdout);
+      assert.equal(files['coll/noexec.sh']!.verdict, 'pass', r.stdout);
+      assert.match(r.stdout, /ran by its interpreter/);
       assert.equal(files['coll/never_built']!.verdict, 'fail');
       assert.match(files['coll/never_built']!.detail!, /not built/);
       // exit 4 without TAP: a skip, and the reason is on the verdict line.

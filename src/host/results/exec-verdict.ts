@@ -46,7 +46,7 @@ export function execVerdict(status: number, output: string, cases: TestCase[] = 
     return { verdict: 'skip', detail: `skipped (exit 4)${why ? `: ${why}` : ''}` };
   }
   if (status === 0) {
-    if (cases.length > 0 && cases.every((c) => c.status === 'skip')) return { verdict: 'skip', detail: 'every case skipped' };
+    if (cases.length > 0 && cases.every((c) => c.status === 'skip')) return { verdict: 'skip', detail: `every case skipped: ${cases[0]!.detail ?? cases[0]!.name}` };
     return { verdict: 'pass' };
   }
   return { verdict: 'fail' };

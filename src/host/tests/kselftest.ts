@@ -177,3 +177,18 @@ export function kselftestEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 export function collectionMembers(args: string[], cwd: string): Set<string> {
   return new Set(args.flatMap((a) => (isDir(resolve(cwd, a)) ? (collectionTests(resolve(cwd, a)) ?? []) : [])));
 }
+
+/**
+ * The interpreter of a collection test that is not executable (a tarball can lose the bit):
+ * runner.sh runs such a file with the command on its `#!` line, as here; undefined without one.
+ */
+export function shebang(path: string): string[] | undefined {
+  let first: string;
+  try {
+    first = readFileSync(path, 'utf8').slice(0, 256).split('\n')[0] ?? '';
+  } catch {
+    return undefined;
+  }
+  const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/).filter(Boolean) : [];
+  return words.length ? words : undefined;
+}

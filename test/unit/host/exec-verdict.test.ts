@@ -34,7 +34,9 @@ test('a failed case wins over exit 4', () => {
 });
 
 test('exit 0 with every case skipped is a skip; with one passed, a pass', () => {
-  assert.equal(execVerdict(0, 'TEST: a   [SKIP]\nTEST: b   [SKIP]\n').verdict, 'skip');
+  assert.deepEqual(execVerdict(0, 'TEST: a   [SKIP]\nTEST: b   [SKIP]\n'), { verdict: 'skip', detail: 'every case skipped: a' });
+  assert.deepEqual(execVerdict(0, 'SKIP: Could not run test without arping tool\n'), { verdict: 'skip', detail: 'every case skipped: Could not run test without arping tool' });
+  assert.deepEqual(execVerdict(0, 'TAP version 13\n1..0 # SKIP no hardware\nok 1 x # SKIP no hw\n'), { verdict: 'skip', detail: 'every case skipped: no hw' });
   assert.equal(execVerdict(0, 'TEST: a   [SKIP]\nTEST: b   [ OK ]\n').verdict, 'pass');
   assert.deepEqual(execVerdict(0, 'plain output\n'), { verdict: 'pass' });
 });

@@ -11,6 +11,7 @@ import {
   kselftestEnv,
   kselftestInfo,
   settingsTimeout,
+  shebang,
   splitArgs,
 } from '../../../src/host/tests/kselftest.js';
 import { UsageError } from '../../../src/host/errors.js';
@@ -20,7 +21,7 @@ const KS = join(FIXTURES, 'kselftest');
 
 test('a source collection runs what `make emit_tests` lists: never its helpers, never its other files', () => {
   const names = collectionTests(join(KS, 'coll'))!.map((p) => p.slice(KS.length + 1));
-  assert.deepEqual(names, ['coll/never_built', 'coll/cwd.sh', 'coll/skip.sh', 'coll/tap-fail.sh', 'coll/cases.sh', 'coll/args.sh']);
+  assert.deepEqual(names, ['coll/never_built', 'coll/cwd.sh', 'coll/skip.sh', 'coll/tap-fail.sh', 'coll/cases.sh', 'coll/args.sh', 'coll/noexec.sh']);
 });
 
 test('a directory without a kselftest Makefile or list is not a collection', () => {
@@ -36,7 +37,7 @@ test('an installed tree: its root runs every listed test, a collection directory
 });
 
 test('discovery of a collection directory goes through emit_tests; of other directories, as before', () => {
-  assert.deepEqual(discoverTests(['coll/'], KS), ['coll/never_built', 'coll/cwd.sh', 'coll/skip.sh', 'coll/tap-fail.sh', 'coll/cases.sh', 'coll/args.sh']);
+  assert.deepEqual(discoverTests(['coll/'], KS), ['coll/never_built', 'coll/cwd.sh', 'coll/skip.sh', 'coll/tap-fail.sh', 'coll/cases.sh', 'coll/args.sh', 'coll/noexec.sh']);
   assert.ok(discoverTests(['mixed'], FIXTURES).includes('mixed/b-pass.sh'));
 });
 
@@ -64,6 +65,11 @@ test('KSELFTEST_<NAME>_ARGS as runner.sh sanitizes the basename', () => {
   assert.equal(argsVariable('rtctest'), 'KSELFTEST_RTCTEST_ARGS');
   assert.deepEqual(splitArgs('  -t  ipv4_ping '), ['-t', 'ipv4_ping']);
   assert.deepEqual(splitArgs(undefined), []);
+});
+
+test('a collection test without its x bit runs with its #! line, as runner.sh does', () => {
+  assert.deepEqual(shebang(join(KS, 'coll/noexec.sh')), ['/bin/sh']);
+  assert.equal(shebang(join(KS, 'coll/Makefile')), undefined);
 });
 
 test('settings: timeout=N, comments ignored, the last one wins, 0 means none', () => {
