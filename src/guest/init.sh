@@ -87,9 +87,10 @@ tail_fstab() {
 	echo "tmpfs /tmp/dev/shm tmpfs X-mount.mkdir,mode=1777 0 0"
 	echo "cgroup2 /tmp/sys/fs/cgroup cgroup2 nofail 0 0"
 	echo "bpf /tmp/sys/fs/bpf bpf nofail,X-mount.mkdir 0 0"
-	# Where kselftest scripts look (netdevsim, tracing); absent from some kernels, hence nofail.
-	echo "debugfs /tmp/sys/kernel/debug debugfs nofail 0 0"
-	echo "tracefs /tmp/sys/kernel/tracing tracefs nofail 0 0"
+	# Where kselftest scripts look (netdevsim, tracing), when the kernel has them (nofail does
+	# not cover a missing mount point: sysfs makes these only for a kernel with the fs).
+	has_fs debugfs && echo "debugfs /tmp/sys/kernel/debug debugfs nofail 0 0"
+	has_fs tracefs && echo "tracefs /tmp/sys/kernel/tracing tracefs nofail 0 0"
 	# /lib/modules/<release> as modprobe, modinfo and the scripts expect it (guest-files.ts): a
 	# bind over the root's /lib/modules (an image's is writable, so it may be created), else a
 	# read-only overlay of the host's lib directory with ours on top.
