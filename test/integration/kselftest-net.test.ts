@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assertNothingLeft, netTest } from '../helpers/cli.js';
-import { CI_TESTS } from '../helpers/kselftest-ci.js';
+import { CI_TESTS, TIMING_SENSITIVE } from '../helpers/kselftest-ci.js';
 
 const KERNEL = process.env.NET_TEST_SELFTESTS_KERNEL ?? '/var/cache/net-test/build-selftests/linux';
 const NET = process.env.NET_TEST_KSELFTEST_NET ?? '/var/cache/net-test/linux-source-6.1/tools/testing/selftests/net';
@@ -30,15 +30,18 @@ describe("the kernel's selftests/net as a kselftest collection", { skip }, () =>
     const dir = mkdtempSync('/var/tmp/net-test-ksft-net-');
     try {
       const json = join(dir, 'r.json');
-      const r = await netTest(['run', '--kernel', KERNEL, '-j', '2', '--json', json, ...CI_TESTS.map((t) => `${NET}:${t}`)], { cwd: NET });
+      const r = await netTest(['run', '--kernel', KERNEL, '-j', '2', '--retries', '1', '--json', json, ...CI_TESTS.map((t) => `${NET}:${t}`)], { cwd: NET });
       const report = JSON.parse(readFileSync(json, 'utf8')) as JsonReport;
-      const bad = report.files.filter((f) => f.verdict !== 'pass' && !(f.verdict === 'skip' && f.detail));
+      // A rerun that passed is accepted only from a script known to race real time (named in the log).
+      const flaky = report.files.filter((f) => f.verdict === 'flaky' && basename(f.file) in TIMING_SENSITIVE);
+      for (const f of flaky) console.log(`# flaky ${f.file}: ${TIMING_SENSITIVE[basename(f.file)]}; ${f.detail ?? ''}`);
+      const bad = report.files.filter((f) => f.verdict !== 'pass' && !(f.verdict === 'skip' && f.detail) && !flaky.includes(f));
       assert.deepEqual(bad.map((f) => `${f.file}: ${f.verdict} ${f.detail ?? ''}`), [], r.stdout + r.stderr);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.equal(report.files.length, CI_TESTS.length);
       for (const name of WITH_CASES) {
         const f = report.files.find((x) => basename(x.file) === name)!;
-        if (f.verdict === 'pass') assert.ok(f.cases.length > 0, `${name} reported no TEST: cases`);
+        if (f.verdict === 'pass' || f.verdict === 'flaky') assert.ok(f.cases.length > 0, `${name} reported no TEST: cases`);
         assert.equal(f.cases.filter((c) => c.status === 'fail').length, 0, name);
       }
       assertNothingLeft(r);
