@@ -97,7 +97,7 @@ export function afterRetry(r: FileResult, attempt: number, first: FileResult | u
   return out;
 }
 
-/** A file's whole run, as duration balancing needs it: not cut short by a crash or a timeout. */
+/** A file's run, as duration balancing needs it: not cut short by a crash (a timeout counts as its limit). */
 export function measuredRun(r: FileResult): boolean {
   // A timeout records its limit: it took at least that long, and will again.
   return r.durationMs !== undefined && ['pass', 'fail', 'skip', 'flaky', 'timeout'].includes(r.verdict);
