@@ -5,6 +5,7 @@
 #   linux-source-6.1 bc flex bison   a real kernel tree to build UML from (kernel build tests)
 #   python3-scapy tshark llvm   independent oracles for the packet library's and the BPF assembler's bytes
 #   iptables iputils-ping tcpdump    tools tests use inside the guest
+#   socat traceroute ethtool uuid-runtime   tools the kernel's selftests/net scripts CI runs call
 #   libxml2-utils            xmllint: the JUnit output is validated against a schema
 #   debootstrap e2fsprogs    net-test rootfs build: a Debian tree, then mkfs.ext4 -d
 set -eu
@@ -14,4 +15,5 @@ apt-get install -y -qq --no-install-recommends \
 	user-mode-linux iproute2 util-linux kmod \
 	linux-source-6.1 bc flex bison make gcc libc6-dev \
 	python3 python3-scapy tshark llvm \
-	iptables iputils-ping tcpdump libxml2-utils debootstrap e2fsprogs >/dev/null
+	iptables iputils-ping tcpdump libxml2-utils debootstrap e2fsprogs \
+	socat traceroute ethtool uuid-runtime >/dev/null

@@ -17,6 +17,7 @@ export interface BuildCliValues {
   timeTravel?: boolean;
   debugInfo?: boolean;
   lockdep?: boolean;
+  selftests?: boolean;
   configOnly?: boolean;
   verbose?: boolean;
 }
@@ -43,6 +44,7 @@ export function addBuildOptions(cmd: Command): Command {
     .option('--time-travel', 'UML time-travel support (net-test.config has it already; run boots with it by default)')
     .option('--debug-info', 'build with debug info and gdb scripts')
     .option('--lockdep', 'build with lock dependency checking (PROVE_LOCKING)')
+    .option('--selftests', "build with what the kernel's selftests/net need (VRF, bridge, tunnels, tc, NAT, MPLS, ...; see docs/KSELFTEST.md)")
     .option('-v, --verbose', 'show make output instead of a status line');
 }
 
@@ -63,6 +65,7 @@ export function buildOptionsFrom(values: BuildCliValues, cwd = process.cwd()): B
     timeTravel: values.timeTravel === true,
     debugInfo: values.debugInfo === true,
     lockdep: values.lockdep === true,
+    selftests: values.selftests === true,
     configOnly: values.configOnly === true,
     verbose: values.verbose === true,
   };

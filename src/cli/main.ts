@@ -31,6 +31,14 @@ Examples:
   net-test shell --rootfs bookworm.img --rw  change the image on purpose
   net-test parse console.log                 report from a saved console/KTAP log
   net-test merge --junit all.xml shard-*.json    one report from a CI run's shards (docs/CI.md)
+  net-test build --selftests --kernel-dir ~/linux     a kernel with what selftests/net needs
+  net-test run -j 2 ~/linux/tools/testing/selftests/net/   a kselftest collection: exactly its tests
+  net-test run net:fib_tests.sh --env KSELFTEST_FIB_TESTS_SH_ARGS="-t ipv4_route"   one test of it
+
+Verdicts of executables (kselftest's rules; docs/KSELFTEST.md): exit 0 passes, exit 4 skips
+  (with or without TAP), any other status fails; a failed case fails the file whatever its exit
+  status: a top-level TAP "not ok", a "TEST: ... [FAIL]" line or a "FAIL: ..." line.
+  "TEST: ... [ OK|SKIP|XFAIL ]" lines are cases too; XFAIL is an expected failure, not a failure.
 
 Exit status: 0 pass, 1 test failed, 2 usage or setup error, 3 kernel crash,
              4 timeout, 5 infrastructure failure (VM did not boot, guest lost),
@@ -47,6 +55,7 @@ interface VmFlags {
   quiet?: boolean;
   failOnWarn?: boolean;
   cmdline: string[];
+  env: string[];
   shell?: boolean;
   jobs?: string;
   filter?: string;
@@ -72,6 +81,7 @@ interface VmFlags {
   timeTravel?: boolean;
   debugInfo?: boolean;
   lockdep?: boolean;
+  selftests?: boolean;
   rootfs?: string;
   rw?: boolean;
 }
@@ -100,11 +110,12 @@ function vmOptions(c: Command): Command {
   return c
     .option('--kernel <file>', 'UML kernel to boot (default: ./linux in a kernel build dir, else /usr/bin/linux.uml)')
     .option('--mem <size>', 'guest memory', '512M')
-    .option('--timeout <seconds>', 'seconds each test may run before the VM is killed (exit 4)', '300')
+    .option('--timeout <seconds>', "seconds each test may run before the VM is killed (exit 4); without it, a kselftest directory's settings timeout applies", '300')
     .option('--taps <n>', 'tap NICs: host <user>TAP0.. <-> guest eth0..', '2')
     .option('--host-net', "put the taps in the caller's network namespace (needs root) instead of a private one")
     .option('--out <dir>', 'keep the run directory (console log, output, results) in DIR')
     .option('--cmdline <args>', 'extra kernel command line arguments (repeatable)', collectWords, [])
+    .option('--env <K=V>', "set an environment variable for the tests (repeatable); kselftest's KSELFTEST_<NAME>_ARGS, VERBOSE, TESTS, PAUSE_ON_FAIL and NETIFS pass from yours", collect, [])
     .option('--fail-on-warn', 'treat kernel WARNINGs (and hung-task/RCU-stall reports) as crashes')
     .option('--time-travel', 'simulated time (UML time-travel): the guest clock skips ahead while the guest is idle; the default for tests on a kernel that has it (net-test build: yes, Debian: no)')
     .option('--no-time-travel', 'real time, even on a kernel that has time-travel')
@@ -114,13 +125,19 @@ function vmOptions(c: Command): Command {
     .option('-q, --quiet', "print only the verdicts, not the tests' output");
 }
 
-function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolean): RunOptions {
+function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolean, cmd?: Command): RunOptions {
   return {
     tests,
     args,
     kernel: f.kernel,
     mem: f.mem,
     timeout: Number(f.timeout),
+    timeoutGiven: cmd?.getOptionValueSource('timeout') === 'cli',
+    env: f.env.map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq < 0) throw new UsageError(`--env wants NAME=VALUE, got ${JSON.stringify(kv)}`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)] as [string, string];
+    }),
     taps: Number(f.taps),
     hostNet: f.hostNet === true,
     out: f.out,
@@ -164,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXAMPLES);
 
   vmOptions(program.command('run').description('boot the kernel and run tests (any executable, or .ts/.js with node:test)'))
-    .argument('<tests...>', 'test files, directories (*.test.ts/js and executables inside) or quoted globs')
+    .argument('<tests...>', 'test files, directories (*.test.ts/js and executables inside), kselftest collections (a directory with a kselftest Makefile or kselftest-list.txt: exactly its tests), COLLECTION:TEST, or quoted globs')
     .option('-j, --jobs <n>', 'parallel VMs (default: the core count)')
     .option('--filter <regex>', 'run only test cases whose name matches: node:test cases, Python unittest Class.test_name (other executables: by path)')
     .option('--retries <n>', 'rerun a failed file up to N times; a later pass is reported as flaky')
@@ -189,9 +206,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kasan', 'build with KASAN and UBSAN')
     .option('--debug-info', 'build with debug info for gdb')
     .option('--lockdep', 'build with lock dependency checking')
+    .option('--selftests', "build with what the kernel's selftests/net need (docs/KSELFTEST.md)")
     .addHelpText('after', EXAMPLES)
-    .action((tests: string[], f: VmFlags) => {
-      result = runWithBuild(toRunOptions(tests, testArgs, f, f.shell === true), f);
+    .action((tests: string[], f: VmFlags, cmd: Command) => {
+      result = runWithBuild(toRunOptions(tests, testArgs, f, f.shell === true, cmd), f);
     });
 
   vmOptions(program.command('watch').description('boot once, run the tests, then re-run a file in the running VM whenever it or anything it imports changes'))
@@ -209,13 +227,13 @@ is when the kernel binary changes (rebuild it in another terminal). Time-travel 
 --time-travel: an idle basic-mode guest would spin through its timers while you edit.
 Exit status on q: the latest verdicts' (0 when every file passed last); 130 on Ctrl-C.`,
     )
-    .action((tests: string[], f: VmFlags) => {
+    .action((tests: string[], f: VmFlags, cmd: Command) => {
       if (f.rw) throw new UsageError('--rw is for run and shell: watch throws away what its tests write');
-      result = runWithBuild(toRunOptions(tests, testArgs, f, false), f, (r) => watch(r));
+      result = runWithBuild(toRunOptions(tests, testArgs, f, false, cmd), f, (r) => watch(r));
     });
 
-  vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags) => {
-    result = run(toRunOptions([], [], f, true));
+  vmOptions(program.command('shell').description('boot the kernel straight to a root shell on this terminal')).action((f: VmFlags, cmd: Command) => {
+    result = run(toRunOptions([], [], f, true, cmd));
   });
 
   program.addCommand(buildCommand((p) => (result = p)));

@@ -9,8 +9,10 @@
 #   plan.sh          sourced: NT_MODE (test; shell: a root shell after the tests; serve: warm
 #                    spares started by nt_serve <k>, for net-test watch), NT_CWD,
 #                    NT_PATH, NT_MODDIR, NT_ROOTFS (image device, empty: the host root),
-#                    NT_ROOTFS_RW, NT_ROOTLESS, NT_STEPS; per step k: nt_kind_k (exec or
-#                    agent), nt_idx_k (test index of an exec step), nt_step_k (runs it)
+#                    NT_ROOTFS_RW, NT_ROOTLESS, NT_STEPS, NT_GUEST (host directory of
+#                    src/host/vm/guest-files.ts), nt_env (exports the tests' environment);
+#                    per step k: nt_kind_k (exec or agent), nt_idx_k (test index of an exec
+#                    step), nt_dir_k (directory to run it in, on a fresh overlay), nt_step_k
 #   /dev/ttyS0       test output (host fd 3), each test preceded by "\036nt:test <i>"
 #   /dev/ttyS1       control lines (host fd 4):
 #                    "nt:init", "nt:ready", "nt:start <i>", "nt:end <i> <status>", "nt:error <text>";
@@ -48,6 +50,15 @@ if [ "$NT_ROOTLESS" = 1 ]; then
 	MOUNT=/dev/.nt-mount UMOUNT=/dev/.nt-umount SUID=,nosuid
 fi
 $MOUNT -t proc proc /proc || die "cannot mount /proc"
+# devtmpfs makes no /dev/fd or /dev/std{in,out,err} (bash's <(...), `nft -f /dev/stdin`): copy the
+# links the host made, while its paths are still the host's. devtmpfs is one instance: the new
+# root's /dev has them too.
+[ -n "$NT_GUEST" ] && cp -RP "$NT_GUEST/dev/." /dev/ 2>/dev/null
+# Same for these tests (/tmp is about to become the new root): our /lib/modules, and whether the
+# host has a /lib/modules to bind it over (a machine without modules has none).
+GUEST_LIB= HOST_MODULES=0
+[ -n "$NT_GUEST" ] && [ -d "$NT_GUEST/lib/modules" ] && GUEST_LIB=/tmp/host$NT_GUEST/lib
+[ -d /lib/modules ] && HOST_MODULES=1
 
 # Shell builtins where a command would cost a process start.
 has_fs() {
@@ -76,6 +87,21 @@ tail_fstab() {
 	echo "tmpfs /tmp/dev/shm tmpfs X-mount.mkdir,mode=1777 0 0"
 	echo "cgroup2 /tmp/sys/fs/cgroup cgroup2 nofail 0 0"
 	echo "bpf /tmp/sys/fs/bpf bpf nofail,X-mount.mkdir 0 0"
+	# Where kselftest scripts look (netdevsim, tracing), when the kernel has them (nofail does
+	# not cover a missing mount point: sysfs makes these only for a kernel with the fs).
+	has_fs debugfs && echo "debugfs /tmp/sys/kernel/debug debugfs nofail 0 0"
+	has_fs tracefs && echo "tracefs /tmp/sys/kernel/tracing tracefs nofail 0 0"
+	# /lib/modules/<release> as modprobe, modinfo and the scripts expect it (guest-files.ts): a
+	# bind over the root's /lib/modules (an image's is writable, so it may be created), else a
+	# read-only overlay of the host's lib directory with ours on top.
+	if [ -z "$GUEST_LIB" ]; then
+		:
+	elif [ -n "$NT_ROOTFS" ] || [ $HOST_MODULES = 1 ]; then
+		echo "$GUEST_LIB/modules /tmp/lib/modules none bind,X-mount.mkdir,nofail 0 0"
+	elif has_fs overlay; then
+		# (mount resolves lib -> usr/lib on a merged-/usr root, in both paths)
+		echo "overlay /tmp/lib overlay ro,lowerdir=$GUEST_LIB:/tmp/host/lib,nofail 0 0"
+	fi
 	echo "tmpfs /tmp/run tmpfs X-mount.mkdir,mode=0755 0 0"
 	echo "none /tmp/run/net-test hostfs X-mount.mkdir,$NET_TEST_RUNDIR 0 0"
 	echo "tmpfs /tmp/tmp tmpfs X-mount.mkdir,mode=1777 0 0"
@@ -188,19 +214,35 @@ cd "$NT_CWD" 2>/dev/null || cd /
 
 ctl ready
 stty -F /dev/ttyS0 raw -echo 2>/dev/null
+# A step with a directory runs there, on a fresh writable overlay of it (kselftest runs each test
+# in its own directory, and some write beside themselves); nothing reaches the host.
+enter_dir() { # $1 directory, $2 test index
+	o=/run/.nt-dir/$2
+	mkdir -p $o/u $o/w && mount -t overlay overlay -o "lowerdir=$1,upperdir=$o/u,workdir=$o/w" "$1" 2>/dev/null ||
+		echo "net-test: no overlayfs: $1 stays read-only"
+	cd "$1" || echo "net-test: cannot enter $1"
+}
+leave_dir() {
+	cd /
+	umount -l "$1" 2>/dev/null
+	rm -rf /run/.nt-dir/$2
+}
+nt_env
 # Executables are wrapped here; the agent step reports each of its node tests itself.
 k=1
 rc=0
 while [ $k -le "$NT_STEPS" ]; do
-	eval "kind=\$nt_kind_$k i=\$nt_idx_$k"
+	eval "kind=\$nt_kind_$k i=\$nt_idx_$k dir=\$nt_dir_$k"
 	if [ "$kind" = agent ]; then
 		"nt_step_$k" </dev/null >/dev/ttyS0 2>&1
 		rc=$?
 	else
 		ctl "start $i"
 		printf '\036nt:test %d\n' $i >/dev/ttyS0
+		[ -n "$dir" ] && enter_dir "$dir" $i >/dev/ttyS0 2>&1
 		"nt_step_$k" </dev/null >/dev/ttyS0 2>&1
 		rc=$?
+		[ -n "$dir" ] && { leave_dir "$dir" $i; cd "$NT_CWD" 2>/dev/null || cd /; }
 		echo $rc >/run/net-test/status-$i
 		ctl "end $i $rc"
 	fi

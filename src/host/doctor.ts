@@ -12,6 +12,7 @@ import { locateKernel, probeKernel, type Kernel } from './kernel/locate.js';
 import { findKernelTree } from './kernel/tree.js';
 import { doctorOnlyChecks, hostfsCheck, parseMem, runChecks, type Check } from './prereqs.js';
 import { checkDebootstrap, checkMkfs, findTool, isRoot } from './rootfs/tools.js';
+import { kselftestChecks } from './doctor-kselftest.js';
 
 export interface DoctorOptions {
   cwd: string;
@@ -88,6 +89,8 @@ function extras(): Check[] {
     detail: isRoot() ? 'running as root' : 'not root: debootstrap creates device nodes and chroots',
     fix: 'run net-test rootfs build as root (sudo)',
   });
+  // Only the kernel's own selftests need these: warnings (src/host/doctor-kselftest.ts).
+  out.push(...kselftestChecks());
   return out;
 }
 

@@ -2,7 +2,7 @@
 // reports -> cleanup. A crash or hang loses only the file that caused it: the files after it
 // go to a fresh VM.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -31,12 +31,14 @@ import { schedule } from './schedule.js';
 import { typecheck } from './tests/typecheck.js';
 import { runAttempt, runId, type RunMeta } from './report/run-meta.js';
 import { kernelIdentity, toKcidb } from './report/kcidb.js';
+import { collectionMembers, kselftestEnv, kselftestInfo, shebang, splitArgs } from './tests/kselftest.js';
 import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR, unittestResultsName } from './tests/python.js';
 import { AGENT_REPORTER, bundleAgent, bundleName, bundleTest, guestPath, resolveTests, stopBundler, type TestFile } from './tests/prepare.js';
 import type { NetMode } from './vm/launch.js';
 import { BOOT_TIMEOUT_MS, describeSetupError, runVm, type VmOutcome } from './vm/session.js';
 import { planSteps } from './vm/plan.js';
 import { checkRootfs } from './vm/rootfs.js';
+import { prepareGuestFiles } from './vm/guest-files.js';
 
 export interface RunOptions {
   tests: string[];
@@ -47,6 +49,10 @@ export interface RunOptions {
   mem: string;
   /** Seconds per test. */
   timeout: number;
+  /** --timeout was given: it overrides a kselftest directory's `settings` timeout. */
+  timeoutGiven?: boolean | undefined;
+  /** --env K=V: the tests' environment (kselftest's own variables also pass from the caller's). */
+  env?: [string, string][] | undefined;
   taps: number;
   hostNet: boolean;
   out?: string | undefined;
@@ -110,6 +116,9 @@ function validate(o: RunOptions): void {
   if (o.hostNet && (o.jobs ?? 1) > 1) throw new UsageError('--host-net gives every VM the same tap names: use it with -j 1');
   if (o.rw && !o.rootfs) throw new UsageError('--rw writes to a --rootfs image: give one with --rootfs IMG');
   if (o.rw && (o.jobs ?? 1) > 1) throw new UsageError('--rw gives one VM the image to itself: use it with -j 1');
+  for (const [k] of o.env ?? []) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UsageError(`--env wants NAME=VALUE with a shell variable name, got ${JSON.stringify(k)}`);
+  }
 }
 
 /** An image the guest could not take: in use (UML's lock) or not mountable. Exit 2, one line. */
@@ -132,6 +141,10 @@ interface Item {
   python?: boolean;
   /** --filter selects this Python file's unittest cases (its path did not match). */
   caseFilter?: boolean;
+  /** A kselftest: runs in this host directory (on an overlay in the guest). */
+  dir?: string;
+  /** Seconds, when not the run's --timeout. */
+  timeout?: number;
 }
 
 /** Exit status after a stop signal, as a shell reports it: 128 + the signal's number. */
@@ -148,6 +161,9 @@ export async function run(o: RunOptions): Promise<number> {
   if (o.durations && !shardSpec) throw new UsageError('--durations balances --shard I/N: give --shard too');
   const recorded = o.durations ? readDurationsFile(resolve(o.cwd, o.durations)) : undefined;
   if (shardSpec) names = shard(names, shardSpec, (f) => recorded?.get(f));
+  // A collection's C programs that were never built: failures, as kselftest reports them.
+  const notBuilt = names.filter((n) => !existsSync(resolve(o.cwd, n)) && kselftestInfo(resolve(o.cwd, n)));
+  names = names.filter((n) => !notBuilt.includes(n));
   const tests: TestFile[] = o.shell && o.tests.length === 0 ? [] : names.length ? resolveTests(names, o.cwd) : [];
   const kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
   const net: NetMode = o.hostNet ? 'host' : 'private';
@@ -199,6 +215,8 @@ export async function run(o: RunOptions): Promise<number> {
   const ttyState = o.shell ? spawnSync('stty', ['-g'], { stdio: ['inherit', 'pipe', 'ignore'], encoding: 'utf8' }).stdout?.trim() : undefined;
   let progress: NodeJS.Timeout | undefined;
   try {
+    // /dev links, /lib/modules, tool links: made once, seen by every VM through /host.
+    const guest = prepareGuestFiles(join(tmp, 'guest'), kernel);
     // --- Bundle node tests once; every VM reads them through /host.
     const bundles = join(tmp, 'bundles');
     mkdirSync(bundles);
@@ -218,15 +236,28 @@ export async function run(o: RunOptions): Promise<number> {
       '--test-reporter=tap',
       `--test-reporter-destination=/run/net-test/${tap}`,
     ];
+    const testEnv = { ...kselftestEnv(process.env), ...Object.fromEntries(o.env ?? []) };
+    const wholeCollection = collectionMembers(o.tests, o.cwd);
     const agentArgv = (tap: string) => [...nodeArgv(tap), `--test-reporter=${guestPath(AGENT_REPORTER)}`, '--test-reporter-destination=/dev/null', guestPath(agent)];
     for (const [i, t] of tests.entries()) {
       // An executable has no cases to select: --filter selects it by its path. A Python file
       // whose path does not match runs with the filter on its unittest cases.
       const python = t.kind === 'exec' && isPythonTest(t.path);
       if (filter && t.kind === 'exec' && !python && !filter.test(t.display)) continue;
-      let run: Pick<Item, 'argv' | 'bundle' | 'python' | 'caseFilter'>;
+      let run: Pick<Item, 'argv' | 'bundle' | 'python' | 'caseFilter' | 'dir' | 'timeout'>;
       if (t.kind === 'exec') {
-        run = { argv: [guestPath(t.path), ...o.args], ...(python ? { python, caseFilter: filter !== undefined && !filter.test(t.display) } : {}) };
+        // A test in a kselftest collection's directory runs there, with its KSELFTEST_<NAME>_ARGS
+        // and the directory's settings timeout; `-- ARGS` go to files named one by one.
+        const ks = kselftestInfo(t.path);
+        const args = ks ? [...splitArgs(testEnv[ks.argsVar]), ...(wholeCollection.has(t.path) ? [] : o.args)] : o.args;
+        let interpreter: string[] = [];
+        try {
+          accessSync(t.path, constants.X_OK);
+        } catch {
+          interpreter = (ks && shebang(t.path)) || [];
+        }
+        run = { argv: [...interpreter, guestPath(t.path), ...args], ...(python ? { python, caseFilter: filter !== undefined && !filter.test(t.display) } : {}) };
+        if (ks) run = { ...run, dir: ks.dir, ...(ks.timeout !== undefined && !o.timeoutGiven ? { timeout: ks.timeout } : {}) };
       } else {
         const b = join(bundles, bundleName(i + 1, t));
         await bundleTest(t, b);
@@ -235,7 +266,10 @@ export async function run(o: RunOptions): Promise<number> {
       for (let k = 1; k <= repeat; k++) items.push({ file: t, display: repeat > 1 ? `${t.display} #${k}` : t.display, ...run });
     }
     await stopBundler();
-    if (tests.length > 0 && items.length === 0) throw new UsageError(`--filter ${o.filter} selects no test`);
+    const missing: FileResult[] = notBuilt
+      .filter((n) => !filter || filter.test(n))
+      .map((n) => ({ display: n, verdict: 'fail', cases: [], output: '', attempts: 1, detail: `not built: build its collection's programs (make -C ${dirname(n) || '.'})` }));
+    if (tests.length > 0 && items.length === 0 && missing.length === 0) throw new UsageError(`--filter ${o.filter} selects no test`);
 
     const jobs = Math.max(1, Math.min(o.jobs ?? availableParallelism(), items.length || 1));
     const stream = !o.quiet && !o.ktap && jobs === 1;
@@ -265,6 +299,8 @@ export async function run(o: RunOptions): Promise<number> {
       clearProgress();
       (o.ktap ? process.stderr : process.stdout).write(text + '\n');
     };
+    for (const r of missing) print(resultLine(r));
+    if (guest.iptablesNote && (o.verbose || tests.some((t) => t.kind === 'exec'))) print(pc.dim(`note: ${guest.iptablesNote}`));
 
     /** Boots one VM for `batch`; returns the items it did not get to. */
     const vm = async (batch: Item[], worker: number, attempt: number): Promise<Item[]> => {
@@ -286,6 +322,7 @@ export async function run(o: RunOptions): Promise<number> {
           argv: it.argv,
           bundle: it.bundle,
           env: it.python ? pythonTestEnv(guestPath(UNITTEST_HOOK_DIR), idx + 1, it.caseFilter ? o.filter : undefined) : undefined,
+          dir: it.dir !== undefined ? guestPath(it.dir) : undefined,
         })),
         { args: o.args, noAgent: o.noAgent === true, nodeArgv, agentArgv },
       );
@@ -371,6 +408,7 @@ export async function run(o: RunOptions): Promise<number> {
             net,
             mem: o.mem,
             timeout: o.timeout,
+            timeouts: batch.map((it) => it.timeout),
             cmdline,
             runDir,
             umlDir,
@@ -383,7 +421,9 @@ export async function run(o: RunOptions): Promise<number> {
             failOnWarn: o.failOnWarn,
             cwd: guestPath(o.cwd),
             // The caller's PATH names host directories; an image has its own.
-            path: rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'),
+            path: (guest.binPath ? `${guest.binPath}:` : '') + (rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')),
+            testEnv,
+            guestFiles: guest.dir,
             env: { TERM: color || o.shell ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
             ...(stream
               ? {
@@ -442,7 +482,8 @@ export async function run(o: RunOptions): Promise<number> {
         else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
           end = { stopped: { crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` } };
         } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
-          end = { stopped: { timeoutS: o.timeout, detail: `ran longer than ${o.timeout} s; VM killed` } };
+          const limit = it.timeout ?? o.timeout;
+          end = { stopped: { timeoutS: limit, detail: `ran longer than ${limit} s; VM killed` } };
         } else if (tt.start !== undefined) {
           // It started and the guest went away without a crash report: lost, not its fault alone.
           end = { stopped: { lost: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` } };
@@ -499,7 +540,7 @@ export async function run(o: RunOptions): Promise<number> {
       process.stderr.write(`net-test: interrupted (${interrupted}); VMs stopped\n`);
       return signalExit(interrupted);
     }
-    const ordered = items.map((it) => results.get(it)).filter((r): r is FileResult => r !== undefined);
+    const ordered = [...missing, ...items.map((it) => results.get(it)).filter((r): r is FileResult => r !== undefined)];
     const wall = Date.now() - t0;
     // A file's whole run is what balancing needs: not a --filter slice, not a crash or timeout.
     if (!o.filter) {

@@ -84,12 +84,14 @@ export function removeStamp(buildDir: string): void {
 }
 
 /**
- * True when any file or directory in the tree (outside .git and the build dir) is newer than
+ * True when any file or directory in the tree (outside .git, tools/testing and the build dir) is newer than
  * the stamp (a directory changes when a file is added or removed),
  * or when that cannot be told. GNU find stops at the first hit.
  */
 export function sourcesChangedSince(treeRoot: string, buildDir: string): boolean {
-  const prune = ['-path', join(treeRoot, '.git')];
+  // tools/testing is never part of the kernel image: building the selftests there (make -C
+  // tools/testing/selftests) must not make the next kernel build run make.
+  const prune = ['-path', join(treeRoot, '.git'), '-o', '-path', join(treeRoot, 'tools', 'testing')];
   const rel = relative(treeRoot, buildDir);
   if (rel && !rel.startsWith('..') && !isAbsolute(rel)) prune.push('-o', '-path', buildDir);
   const r = spawnSync(

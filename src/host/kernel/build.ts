@@ -32,6 +32,8 @@ export interface BuildKernelOptions {
   timeTravel?: boolean;
   debugInfo?: boolean;
   lockdep?: boolean;
+  /** What the kernel's tools/testing/selftests/net scripts need (fragments/selftests.config). */
+  selftests?: boolean;
   /** Stop after writing and verifying .config (no compilation). */
   configOnly?: boolean;
   /** Pass make's output through instead of showing a status line. */
@@ -75,6 +77,7 @@ function profilesOf(opts: BuildKernelOptions): Profile[] {
   if (opts.timeTravel) profiles.push('time-travel');
   if (opts.debugInfo) profiles.push('debug');
   if (opts.lockdep) profiles.push('lockdep');
+  if (opts.selftests) profiles.push('selftests');
   return profiles;
 }
 

@@ -206,7 +206,7 @@ export function fragmentsDir(): string {
 }
 
 /** Profiles that are one flag away, each a fragment file next to net-test.config. */
-export type Profile = 'kasan' | 'time-travel' | 'debug' | 'lockdep';
+export type Profile = 'kasan' | 'time-travel' | 'debug' | 'lockdep' | 'selftests';
 
 /** Reads and parses a fragment file, with a setup error naming the file if it cannot be read. */
 export function readFragment(path: string): ConfigItem[] {

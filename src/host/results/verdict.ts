@@ -3,23 +3,16 @@
 // evidence from the run directory and the VM's outcome; the rules live here, tested on their own.
 import type { CrashReport } from '../console/crash.js';
 import type { FileResult, Verdict } from './model.js';
-import { parseTap, type TestCase } from './tap.js';
+import { execVerdict } from './exec-verdict.js';
+import type { TestCase } from './tap.js';
 import type { UnittestResults } from './unittest.js';
-
-/** A TAP or KTAP header line: an executable's output is read for cases only when it has one. */
-const TAP_HEADER = /^\s*(K?TAP version \d+|1\.\.\d+)\s*$/m;
-/** kselftest's "skip" exit status (tools/testing/selftests/kselftest.h: KSFT_SKIP). */
-const KSFT_SKIP = 4;
+export { execCases } from './exec-verdict.js';
 
 /** The verdicts that do not fail a run, nor ask for a retry. */
 export function isOk(v: Verdict): boolean {
   return v === 'pass' || v === 'skip' || v === 'flaky';
 }
 
-/** An executable's cases, from its output: TAP or KTAP when it prints a header, else none. */
-export function execCases(output: string): TestCase[] {
-  return TAP_HEADER.test(output) ? parseTap(output) : [];
-}
 
 /** Why a file that started did not end with an exit status. */
 export type Stopped =
@@ -46,8 +39,8 @@ export interface Evidence {
 }
 
 /**
- * The verdict of one file. An exit status decides it (0 pass, else fail), except: kselftest's
- * skip status with TAP output, or a zero status with every case skipped, is a skip; a Python
+ * The verdict of one file. A node test's exit status decides it (0 pass, else fail; every case
+ * skipped is a skip); an executable's follows kselftest (exec-verdict.ts); a Python
  * file whose cases --filter removed entirely is a skip that says so. Without a status, what
  * stopped it decides (crash, timeout, error). A unittest case that began and never ended is
  * added as a failed case named after it.
@@ -57,8 +50,14 @@ export function fileVerdict(e: Evidence): FileResult {
   let r: FileResult;
   if (e.status !== undefined) {
     const st = e.status;
-    const skipped = (st === KSFT_SKIP && !e.node && TAP_HEADER.test(e.output)) || (st === 0 && e.cases.length > 0 && e.cases.every((c) => c.status === 'skip'));
-    r = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
+    if (e.node) {
+      const skipped = st === 0 && e.cases.length > 0 && e.cases.every((c) => c.status === 'skip');
+      r = { ...base, verdict: skipped ? 'skip' : st === 0 ? 'pass' : 'fail', exitStatus: st };
+    } else {
+      // Executables: kselftest's rules (exit 4 skips; a failed case fails whatever the exit status).
+      const v = execVerdict(st, e.output, e.cases);
+      r = { ...base, verdict: v.verdict, exitStatus: st, ...(v.detail ? { detail: v.detail } : {}) };
+    }
     // Python 3.12+ exits 5 when no test ran: here, because --filter left none.
     if (e.caseFilter && e.unittest && e.cases.length === 0 && e.unittest.filtered.dropped > 0 && (st === 0 || st === 5)) {
       r.verdict = 'skip';
@@ -98,7 +97,8 @@ export function afterRetry(r: FileResult, attempt: number, first: FileResult | u
   return out;
 }
 
-/** A file's whole run, as duration balancing needs it: not cut short by a crash or a timeout. */
+/** A file's run, as duration balancing needs it: not cut short by a crash (a timeout counts as its limit). */
 export function measuredRun(r: FileResult): boolean {
-  return r.durationMs !== undefined && ['pass', 'fail', 'skip', 'flaky'].includes(r.verdict);
+  // A timeout records its limit: it took at least that long, and will again.
+  return r.durationMs !== undefined && ['pass', 'fail', 'skip', 'flaky', 'timeout'].includes(r.verdict);
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync, accessSync, constants } from 'node:f
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { balance } from './durations.js';
+import { collectionRef, collectionTests } from './kselftest.js';
 
 const TEST_NAME = /\.test\.(ts|mts|js|mjs)$/;
 /** What runs without being executable: node tests (bundled on the host). */
@@ -81,6 +82,12 @@ export function discoverTests(args: string[], cwd: string, notes?: string[]): st
     return r.startsWith('..') ? abs : r;
   };
   for (const a of args) {
+    // A kselftest collection's test by name: COLLECTION:TEST (src/host/tests/kselftest.ts).
+    const picked = collectionRef(a, cwd);
+    if (picked) {
+      for (const p of picked) add(p, show(p));
+      continue;
+    }
     if (/[*?]/.test(a) && !existsSync(resolve(cwd, a))) {
       const hits = expandGlob(a, cwd);
       if (hits.length === 0) throw new UsageError(`no test matches ${a}`);
@@ -92,7 +99,8 @@ export function discoverTests(args: string[], cwd: string, notes?: string[]): st
     }
     const abs = resolve(cwd, a);
     if (existsSync(abs) && statSync(abs).isDirectory()) {
-      const found = walk(abs);
+      // A kselftest collection runs exactly its tests (make emit_tests), never its helpers.
+      const found = collectionTests(abs) ?? walk(abs);
       if (found.length === 0) throw new UsageError(`no tests in directory ${a} (tests are *.test.ts/js files or executables)`);
       for (const f of found) add(f, show(f));
     } else {

@@ -1,7 +1,10 @@
 // Writes plan.sh, the run's instructions to the guest init (src/guest/init.sh sources it).
 
-/** An exec step's `env` is set for that command alone (sh prefix assignments: no extra process). */
-export type PlanStep = { kind: 'exec'; index: number; argv: string[]; env?: Record<string, string> } | { kind: 'agent'; argv: string[] };
+/**
+ * An exec step's `env` is set for that command alone (sh prefix assignments: no extra process);
+ * `dir`: run it in that guest directory, on a fresh writable overlay of it (kselftest).
+ */
+export type PlanStep = { kind: 'exec'; index: number; argv: string[]; env?: Record<string, string>; dir?: string | undefined } | { kind: 'agent'; argv: string[] };
 
 /** In a serve step's argv, stands for the number init gives each spare it starts. */
 export const SERVE_K = '@K@';
@@ -27,6 +30,10 @@ export interface GuestPlan {
   /** The spare's command line in serve mode; SERVE_K in a word becomes the spare's number. */
   serve?: string[] | undefined;
   env: Record<string, string>;
+  /** The tests' own environment (--env, kselftest variables): exported just before the first step. */
+  testEnv?: Record<string, string> | undefined;
+  /** Host directory of src/host/vm/guest-files.ts: /dev links, /lib/modules, tool links. */
+  guestFiles?: string | undefined;
 }
 
 /** One file of a VM's share, as the plan needs it: an executable's argv, or a node test's bundle. */
@@ -37,6 +44,8 @@ export interface PlanFile {
   env?: Record<string, string> | undefined;
   /** Guest path of a node test's bundle. */
   bundle?: string | undefined;
+  /** Guest directory an executable runs in, on a fresh overlay of it (a kselftest). */
+  dir?: string | undefined;
 }
 
 /**
@@ -57,7 +66,7 @@ export function planSteps(
   files.forEach((f, idx) => {
     const index = idx + 1;
     if (f.argv) {
-      steps.push({ kind: 'exec', index, argv: f.argv, ...(f.env ? { env: f.env } : {}) });
+      steps.push({ kind: 'exec', index, argv: f.argv, ...(f.env ? { env: f.env } : {}), ...(f.dir !== undefined ? { dir: f.dir } : {}) });
       group = undefined;
       return;
     }
@@ -98,9 +107,11 @@ export function renderPlan(p: GuestPlan): string {
     `NT_ROOTFS_RW=${p.rootfsRw ? 1 : 0}`,
     `NT_ROOTLESS=${p.rootless ? 1 : 0}`,
     `NT_STEPS=${p.steps.length}`,
+    `NT_GUEST=${shQuote(p.guestFiles ?? '')}`,
     ...Object.entries(p.env).map(([k, v]) => `export ${k}=${shQuote(v)}`),
+    `nt_env() { ${Object.entries(p.testEnv ?? {}).map(([k, v]) => `export ${k}=${shQuote(v)}; `).join('')}:; }`,
     ...p.steps.flatMap((s, k) => [
-      `nt_kind_${k + 1}=${s.kind} nt_idx_${k + 1}=${s.kind === 'exec' ? s.index : 0}`,
+      `nt_kind_${k + 1}=${s.kind} nt_idx_${k + 1}=${s.kind === 'exec' ? s.index : 0} nt_dir_${k + 1}=${shQuote(s.kind === 'exec' ? (s.dir ?? '') : '')}`,
       `nt_step_${k + 1}() { ${[...Object.entries((s.kind === 'exec' && s.env) || {}).map(([n, v]) => `${n}=${shQuote(v)}`), ...s.argv.map(shQuote)].join(' ')}; }`,
     ]),
     ...(p.serve ? [`nt_serve() { ${p.serve.map((w) => w.split(SERVE_K).map(shQuote).join('"$1"')).join(' ')}; }`] : []),

@@ -24,6 +24,8 @@ export interface VmRequest {
   mem: string;
   /** Seconds each test may run. */
   timeout: number;
+  /** Per test (index - 1), seconds instead of `timeout` (a kselftest directory's settings). */
+  timeouts?: (number | undefined)[] | undefined;
   cmdline: string[];
   runDir: string;
   /** Host temp dir of this VM (UML's pid file and socket; a root image's COW file). */
@@ -44,6 +46,10 @@ export interface VmRequest {
   cwd: string;
   path: string;
   env: Record<string, string>;
+  /** The tests' environment (--env, kselftest variables). */
+  testEnv?: Record<string, string> | undefined;
+  /** Host directory prepared by src/host/vm/guest-files.ts. */
+  guestFiles?: string | undefined;
   /** Called with each test's output as it arrives (index is 1-based). */
   onOutput?: (index: number, chunk: string) => void;
   onConsoleLine?: (line: string) => void;
@@ -123,6 +129,8 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
         rootless: req.net === 'private' && process.getuid?.() !== 0,
         steps: req.steps,
         env: req.env,
+        testEnv: req.testEnv,
+        guestFiles: req.guestFiles,
       }),
     );
   } catch (e) {
@@ -273,7 +281,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
       // A serving guest (net-test watch) numbers its tests on and on: the record grows.
       const t = running >= 1 ? (timing.tests[running - 1] ??= {}) : undefined;
       if (t) t.start = now;
-      arm(req.timeout * 1000, { phase: 'test', test: running });
+      arm((req.timeouts?.[running - 1] ?? req.timeout) * 1000, { phase: 'test', test: running });
       req.onTestStart?.(running);
     } else if (ev === 'end') {
       const [i, st] = rest.split(' ').map(Number);

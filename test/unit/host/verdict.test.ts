@@ -30,15 +30,16 @@ test('the exit status decides a finished file, whatever its cases say', () => {
   assert.equal(node(4, [skip]).verdict, 'fail', "kselftest's skip status means nothing from a node test");
 });
 
-test("an executable: TAP in its output gives cases; kselftest's skip status skips only with TAP", () => {
+test("an executable: TAP in its output gives cases; kselftest's skip status skips with or without TAP", () => {
   const tap = 'TAP version 13\n1..2\nok 1 - a\nnot ok 2 - b\n';
   assert.deepEqual(execCases(tap).map((c) => [c.name, c.status]), [['a', 'pass'], ['b', 'fail']]);
   assert.deepEqual(execCases('ok 1 - no header, just text\n'), []);
   assert.deepEqual(execCases('TAP version 13\nok 1 - a\nOK\n1..1\n').length, 1, "unittest's OK is output");
   const exec = (status: number, output: string) => fileVerdict({ display: 'x.sh', node: false, status, cases: execCases(output), output });
   assert.equal(exec(4, 'TAP version 13\n1..0 # SKIP no\n').verdict, 'skip');
-  assert.equal(exec(4, 'plain\n').verdict, 'fail');
+  assert.equal(exec(4, 'plain\n').verdict, 'skip', 'the 6.1 net scripts print no TAP before exit 4');
   assert.equal(exec(1, tap).exitStatus, 1);
+  assert.equal(exec(0, tap).verdict, 'fail', 'a top-level not ok fails whatever the exit status');
 });
 
 test('a Python file: --filter that removes every unittest case is a skip that says so', () => {
@@ -78,7 +79,7 @@ test('a retry: a pass after a failure is flaky and names the first failure; othe
   assert.match(afterRetry(passed, 3, { ...first, verdict: 'fail', exitStatus: 2 }).detail!, /\(fail, exit 2\), passed on attempt 3/);
 });
 
-test('durations for balancing come only from whole runs', () => {
+test('durations for balancing come from whole runs, and a timeout records its limit', () => {
   const r = (verdict: FileResult['verdict'], durationMs?: number): FileResult => ({ display: 'f', verdict, cases: [], output: '', attempts: 1, ...(durationMs !== undefined ? { durationMs } : {}) });
-  assert.deepEqual([r('pass', 5), r('fail', 5), r('skip', 5), r('flaky', 5), r('crash', 5), r('timeout', 5), r('error', 5), r('pass')].map(measuredRun), [true, true, true, true, false, false, false, false]);
+  assert.deepEqual([r('pass', 5), r('fail', 5), r('skip', 5), r('flaky', 5), r('crash', 5), r('timeout', 5), r('error', 5), r('pass')].map(measuredRun), [true, true, true, true, false, true, false, false]);
 });

@@ -48,3 +48,20 @@ test("an exec step's environment reaches that command alone", () => {
   const r = spawnSync('sh', ['-c', `${plan}\nnt_step_1; nt_step_2`], { encoding: 'utf8' });
   assert.equal(r.stdout, "a'b c$|unset|");
 });
+
+test("plan.sh: a step's directory and the tests' environment come back unchanged, exported only by nt_env", () => {
+  const plan = renderPlan({
+    mode: 'test',
+    rootless: false,
+    hostname: 'h',
+    cwd: '/',
+    path: '/bin',
+    steps: [{ kind: 'exec', index: 1, argv: ['true'], dir: "/host/a dir/it's" }, { kind: 'agent', argv: ['true'] }],
+    env: {},
+    testEnv: { FOO: '$(x) y', KSELFTEST_A_SH_ARGS: "-t 'q'" },
+    guestFiles: '/tmp/g',
+  });
+  const script = `${plan}\nprintf '%s|' "$nt_dir_1" "$nt_dir_2" "$NT_GUEST" "\${FOO-unset}"; nt_env; printf '%s|' "$FOO" "$KSELFTEST_A_SH_ARGS"`;
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+  assert.equal(r.stdout, "/host/a dir/it's||/tmp/g|unset|$(x) y|-t 'q'|");
+});

@@ -47,6 +47,12 @@ describe('build stamp', () => {
     assert.deepEqual(readStamp(build), { configKey: 'k', configHash: 'h', missing: ['w'] });
     utimesSync(join(tree, 'net', 'Kconfig'), old, old);
     assert.equal(sourcesChangedSince(tree, build), false);
+    // Selftests built in the tree (make -C tools/testing/selftests) are not kernel sources.
+    mkdirSync(join(tree, 'tools', 'testing', 'selftests', 'net'), { recursive: true });
+    writeFileSync(join(tree, 'tools', 'testing', 'selftests', 'net', 'nettest'), 'ELF');
+    utimesSync(join(tree, 'tools'), old, old);
+    utimesSync(tree, old, old);
+    assert.equal(sourcesChangedSince(tree, build), false);
     writeFileSync(join(tree, 'net', 'core.c'), 'int y;\n'); // mtime now
     assert.equal(sourcesChangedSince(tree, build), true);
   });
