@@ -1,7 +1,7 @@
 // The guest agent: one Node process runs every node:test file of a VM in turn, each in a fresh
 // network namespace, so the ~0.5 s Node start in the guest is paid once per VM, not per file.
 //
-// Bundled by the host (src/host/tests/prepare.ts) and started by init with the plan as its one
+// Bundled by the host (src/host/prepare/bundle.ts) and started by init with the plan as its one
 // argument: JSON [{ index, display, path, args }]. For each file it reports on the same channels
 // init uses for executables: "nt:start i" / "nt:end i status" on /dev/ttyS1, a "\x1ent:test i"
 // marker on the output line, and status-<i> in the run directory.

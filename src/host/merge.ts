@@ -10,7 +10,7 @@ import { toKcidb } from './report/kcidb.js';
 import { mergedDurations, mergeShards, readShardReport } from './report/merge.js';
 import { crashText, resultLine, summary } from './report/terminal.js';
 import { exitCode } from './results/model.js';
-import { writeDurationsFile } from './tests/durations.js';
+import { writeDurationsFile } from './prepare/durations.js';
 
 export interface MergeOptions {
   ktap?: boolean | undefined;

@@ -2,7 +2,7 @@
 // feeding it to fresh VMs until none is left (a crash or hang loses only the file it hit),
 // then the failures again for each retry. The VM itself is `runBatch`: `run` boots UML, a test
 // gives a stand-in.
-import { balance } from './tests/durations.js';
+import { balance } from './prepare/durations.js';
 
 export interface ScheduleOptions<T> {
   /** Parallel workers (VMs at a time). */

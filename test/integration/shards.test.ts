@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, BUILT_KERNEL, netTest, ROOT } from '../helpers/cli.js';
-import { shard } from '../../src/host/tests/discover.js';
+import { shard } from '../../src/host/prepare/discover.js';
 
 interface Case {
   name: string;

@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFi
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DISTRO_KERNEL, type Kernel } from '../kernel/locate.js';
-import { guestPath } from '../tests/prepare.js';
+import { guestPath } from '../prepare/bundle.js';
 
 export interface GuestFiles {
   /** Host directory holding dev/, lib/modules/ and maybe bin/. */

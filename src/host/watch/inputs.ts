@@ -5,7 +5,7 @@
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { BuildContext } from 'esbuild';
-import { bundleError, bundleOptions, esbuild } from '../tests/prepare.js';
+import { bundleError, bundleOptions, esbuild } from '../prepare/bundle.js';
 import type { UsageError } from '../errors.js';
 
 export interface Bundler {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleCache } from '../../../src/host/tests/bundle-cache.js';
+import { bundleCache } from '../../../src/host/prepare/bundle-cache.js';
 
 test('a cached bundle comes back while its inputs are unchanged, and not after an edit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'net-test-bc-'));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { UsageError } from '../../../src/host/errors.js';
-import { discoverTests } from '../../../src/host/tests/discover.js';
+import { discoverTests } from '../../../src/host/prepare/discover.js';
 
 const FIXTURES = join(import.meta.dirname ?? '', '../../../../test/fixtures');
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { balance, loadDurations, readDurationsFile, saveDurations, writeDurationsFile } from '../../../src/host/tests/durations.js';
-import { shard } from '../../../src/host/tests/discover.js';
+import { balance, loadDurations, readDurationsFile, saveDurations, writeDurationsFile } from '../../../src/host/prepare/durations.js';
+import { shard } from '../../../src/host/prepare/discover.js';
 import { UsageError } from '../../../src/host/errors.js';
 
 test('with nothing known, files are dealt round-robin in order', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { discoverTests } from '../../../src/host/tests/discover.js';
+import { discoverTests } from '../../../src/host/prepare/discover.js';
 import {
   argsVariable,
   collectionMembers,
@@ -13,7 +13,7 @@ import {
   settingsTimeout,
   shebang,
   splitArgs,
-} from '../../../src/host/tests/kselftest.js';
+} from '../../../src/host/prepare/kselftest.js';
 import { UsageError } from '../../../src/host/errors.js';
 import { FIXTURES } from '../../helpers/cli.js';
 

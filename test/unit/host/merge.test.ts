@@ -10,7 +10,7 @@ import { mergeShards, readShardReport, mergedDurations } from '../../../src/host
 import type { RunMeta } from '../../../src/host/report/run-meta.js';
 import { runAttempt, runId } from '../../../src/host/report/run-meta.js';
 import type { FileResult } from '../../../src/host/results/model.js';
-import { shard } from '../../../src/host/tests/discover.js';
+import { shard } from '../../../src/host/prepare/discover.js';
 import { UsageError } from '../../../src/host/errors.js';
 import { CLI } from '../../helpers/cli.js';
 

@@ -10,7 +10,7 @@ import { resultLine } from '../../../src/host/report/terminal.js';
 import type { FileResult } from '../../../src/host/results/model.js';
 import { countCases, parseTap } from '../../../src/host/results/tap.js';
 import { parseUnittest } from '../../../src/host/results/unittest.js';
-import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR } from '../../../src/host/tests/python.js';
+import { isPythonTest, pythonTestEnv, UNITTEST_HOOK_DIR } from '../../../src/host/prepare/python.js';
 
 const KUNIT = '/var/cache/net-test/linux-source-6.1/tools/testing/kunit/kunit.py';
 const FIXTURES = join(import.meta.dirname ?? '', '../../../../test/fixtures');

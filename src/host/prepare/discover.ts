@@ -82,7 +82,7 @@ export function discoverTests(args: string[], cwd: string, notes?: string[]): st
     return r.startsWith('..') ? abs : r;
   };
   for (const a of args) {
-    // A kselftest collection's test by name: COLLECTION:TEST (src/host/tests/kselftest.ts).
+    // A kselftest collection's test by name: COLLECTION:TEST (src/host/prepare/kselftest.ts).
     const picked = collectionRef(a, cwd);
     if (picked) {
       for (const p of picked) add(p, show(p));
