@@ -198,6 +198,14 @@ describe('the classic checker (bpf_check_classic) and the socket options around 
     attachFilter(sock(), [ldImm(1), cst(15), ldMem(15), retA()]);
     assert.throws(() => attachFilter(sock(), [ldImm(1), cst(16), ldMem(16), retA()]), errno('EINVAL'));
   });
+  // A load of M[16] is also refused by check_load_and_stores() (its u16 mask has no bit 16), so
+  // only a program that stores to M[16] and never loads it tests the bound in bpf_check_classic.
+  nets.it('storing to M[16] without loading it: EINVAL for ST and STX; storing to M[15] alone is attached', () => {
+    attachFilter(sock(), [ldImm(1), cst(15), ret(0xffff)]);
+    attachFilter(sock(), [cbpf.ldxImm(1), cbpf.stx(15), ret(0xffff)]);
+    assert.throws(() => attachFilter(sock(), [ldImm(1), cst(16), ret(0xffff)]), errno('EINVAL'));
+    assert.throws(() => attachFilter(sock(), [cbpf.ldxImm(1), cbpf.stx(16), ret(0xffff)]), errno('EINVAL'));
+  });
   nets.it('loading a scratch slot never stored: EINVAL (check_load_and_stores)', () => assert.throws(() => attachFilter(sock(), [ldMem(3), retA()]), errno('EINVAL')));
   nets.it('an unknown opcode: EINVAL', () => assert.throws(() => attachFilter(sock(), [craw(0xff, 0, 0, 0), ret(0)]), errno('EINVAL')));
   nets.it('SO_GET_FILTER returns the program as attached; a length of 0 asks for the count; a shorter buffer is EINVAL', () => {

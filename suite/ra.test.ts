@@ -151,6 +151,32 @@ describe('router advertisements', () => {
     assert.equal(find(), undefined);
   });
 
+  nets.it('accept_ra_rt_info_max_plen=48: route information for a /47 and a /48 is installed, a /49 is not', (t) => {
+    const n = nets.net(1);
+    if (!existsSync(`/proc/sys/net/ipv6/conf/${n.ifname}/accept_ra_rt_info_max_plen`)) {
+      t.skip('kernel built without CONFIG_IPV6_ROUTE_INFO');
+      return;
+    }
+    // ndisc_router_discovery() skips an option whose prefix_len > max_plen: the bound itself is in.
+    nets.sysctl(`net/ipv6/conf/${n.ifname}/accept_ra_rt_info_max_plen`, 48);
+    const prefixes = [['2001:db8:4e::', 47], ['2001:db8:50::', 48], ['2001:db8:51::', 49]] as const;
+    const rios = (lifetime: number): NdOption[] =>
+      prefixes.map(([prefix, prefixLen]) => ndOpt.routeInfo({ prefix, prefixLen, prf: ICMPV6_ROUTER_PREF_HIGH, lifetime }));
+    const learnt = (): Route[] => nets.rt.routes({ family: 'inet6', table: 'main' })
+      .filter((r) => prefixes.some(([p, l]) => r.dst === `${p}/${l}`))
+      .sort((a, b) => a.dst.localeCompare(b.dst));
+    inject(n, ra(n, { options: rios(300) }));
+    settle();
+    assert.deepEqual(learnt().map((r) => [r.dst, r.gateway, r.oif, r.protocol, r.pref]), [
+      ['2001:db8:4e::/47', n.router.ll, n.ifindex, 'ra', ICMPV6_ROUTER_PREF_HIGH],
+      ['2001:db8:50::/48', n.router.ll, n.ifindex, 'ra', ICMPV6_ROUTER_PREF_HIGH],
+    ]);
+    // Lifetime 0 withdraws them.
+    inject(n, ra(n, { options: rios(0) }));
+    settle();
+    assert.deepEqual(learnt(), []);
+  });
+
   nets.it('a second prefix in an RA adds a second SLAAC address', () => {
     const n = nets.net(1);
     const extra = `2001:db8:${n.id}:1::`;

@@ -12,6 +12,7 @@ import { expectNone, expectPacket, inject, nextPacket } from '../src/lib/expect.
 import { openTcpMetrics } from '../src/lib/netlink/genl.js';
 import { tcpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
+import { mibDelta } from '../src/lib/mib.js';
 import { diff, ipv4, layer, raw, summary, tcp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -19,6 +20,8 @@ const nets = useNetworks({ count: 1 });
 const SERVER_PORT = 443;
 const COOKIE = Buffer.from('c00c1e5a1e5ac00c', 'hex');
 const SERVER_MSS = 1400;
+/** The earliest a retransmission timer armed with TCP_RTO_MIN (HZ/5) fires at HZ=100: 20 jiffies, less the one it was armed in. */
+const EARLIEST_RTO_MS = 200 - 10;
 
 before(() => {
   nets.sysctl('net.ipv4.tcp_timestamps', 0);
@@ -152,15 +155,26 @@ describe('TCP Fast Open (client side)', () => {
       assert.equal(s.sendTo(Buffer.from('again'), { address: REMOTE4, port: SERVER_PORT }, K.MSG_FASTOPEN), 5);
       const syn = expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, flags: 'S', window: 64240, options: synOptions(COOKIE) }), raw('again')], { ignore: IGNORE });
       const iss = layer(syn, 'tcp')!.seq;
-      inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9000, ack: iss + 1, flags: 'SA', window: 65535, options: [{ kind: 'mss', value: SERVER_MSS }] })]);
-      // tcp_rcv_fastopen_synack marks the SYN data lost and retransmits it (ACK|PSH): that segment,
-      // the very next one on the wire, acknowledges the SYN-ACK; no separate ACK goes out.
-      const next = nextPacket(n, () => true, { what: 'segment after the SYN-ACK' });
-      const retransmit = [out(n), tcp({ sport: port, dport: SERVER_PORT, seq: iss + 1, ack: 9001, flags: 'PA', window: 64240 }), raw('again')];
-      assert.deepEqual(diff(next.frame.subarray(14), retransmit, { ignore: ['ipv4.id'] }), [], `the data again, got ${summary(next.packet)}`);
-      // Acknowledged now, before the retransmission timer (TCP_RTO_MIN, 200 ms) could send it again.
-      inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9001, ack: iss + 6, flags: 'A', window: 65535 })]);
-      expectNone(n, { timeoutMs: 200 });
+      // "At once" means before the retransmission timer could fire: the SYN-ACK arms it with
+      // icsk_rto, at least TCP_RTO_MIN (HZ/5, 200 ms; include/net/tcp.h), from the jiffy it arrives
+      // in, so no sooner than 200 ms less one jiffy (10 ms at UML's HZ=100) after it. The test
+      // runs in the guest, so performance.now() is the guest clock the kernel's timers follow
+      // (with or without time travel); TcpExt.TCPTimeouts (tcp_retransmit_timer) must not move.
+      const timeouts = mibDelta('netstat', ['TcpExt.TCPTimeouts'], () => {
+        const synAckAt = performance.now();
+        inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9000, ack: iss + 1, flags: 'SA', window: 65535, options: [{ kind: 'mss', value: SERVER_MSS }] })]);
+        // tcp_rcv_fastopen_synack marks the SYN data lost and retransmits it (ACK|PSH): that segment,
+        // the very next one on the wire, acknowledges the SYN-ACK; no separate ACK goes out.
+        const next = nextPacket(n, () => true, { what: 'segment after the SYN-ACK' });
+        const after = performance.now() - synAckAt;
+        const retransmit = [out(n), tcp({ sport: port, dport: SERVER_PORT, seq: iss + 1, ack: 9001, flags: 'PA', window: 64240 }), raw('again')];
+        assert.deepEqual(diff(next.frame.subarray(14), retransmit, { ignore: ['ipv4.id'] }), [], `the data again, got ${summary(next.packet)}`);
+        assert.ok(after < EARLIEST_RTO_MS, `retransmitted ${after.toFixed(1)} ms (guest clock) after the SYN-ACK: not before the RTO timer could fire (${EARLIEST_RTO_MS} ms)`);
+        // Acknowledged now, so the retransmission timer has nothing left to send.
+        inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 9001, ack: iss + 6, flags: 'A', window: 65535 })]);
+        expectNone(n, { timeoutMs: 200 });
+      });
+      assert.deepEqual(timeouts, { 'TcpExt.TCPTimeouts': 0 }, 'no retransmission timeout');
       resetFromWire(n, port, 9001);
     } finally {
       s.close();
