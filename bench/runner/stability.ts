@@ -33,11 +33,16 @@ let unstable = 0;
 for (const kernel of kernels) {
   const seen = new Map<string, Set<string>>();
   const dir = mkdtempSync('/var/tmp/net-test-stability-');
+  const failed: string[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
       const json = join(dir, `r${i}.json`);
       const t0 = Date.now();
-      const r = spawnSync(process.execPath, [CLI, 'run', '-q', '-j', jobs, '--kernel', kernel, '--json', json, 'suite/'], { cwd: ROOT, encoding: 'utf8' });
+      const out = join(dir, `r${i}`);
+      const r = spawnSync(process.execPath, [CLI, 'run', '-q', '-j', jobs, '--kernel', kernel, '--json', json, '--out', out, 'suite/'], { cwd: ROOT, encoding: 'utf8' });
+      // A run that did not pass keeps its run directory (console logs, outputs, pcaps) to look at.
+      if (r.status === 0) rmSync(out, { recursive: true, force: true });
+      else failed.push(out);
       const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
       const cases = new Map<string, string>();
       for (const f of rep.files) {
@@ -49,7 +54,8 @@ for (const kernel of kernels) {
       process.stdout.write(`${kernel} run ${i}: exit ${r.status}, ${((Date.now() - t0) / 1000).toFixed(1)} s, ${JSON.stringify(counts)}\n`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (failed.length === 0) rmSync(dir, { recursive: true, force: true });
+    else process.stdout.write(`kept the run directories of the runs that did not pass: ${failed.join(' ')}\n`);
   }
   const changed = [...seen].filter(([, v]) => v.size > 1);
   unstable += changed.length;

@@ -159,7 +159,7 @@ function toRunOptions(tests: string[], args: string[], f: VmFlags, shell: boolea
     kcidb: f.kcidb,
     durations: f.durations,
     noAgent: f.agent === false,
-    keepFailed: f.keepFailed !== false,
+    keepFailed: f.keepFailed !== false && process.env.NET_TEST_KEEP_FAILED !== '0',
     typecheck: f.typecheck === true,
     rootfs: f.rootfs,
     rw: f.rw === true,
@@ -195,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kcidb <file>', 'write the results as a KernelCI KCIDB report (I/O schema v5.3) to FILE (docs/CI.md)')
     .option('--no-agent', 'run each .ts/.js file in a Node process of its own (slower; for tests that need one)')
     .option('--typecheck', 'type-check .ts tests with tsc before booting (their tsconfig.json, else strict defaults); type errors are exit 2')
-    .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5)')
+    .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5); also NET_TEST_KEEP_FAILED=0')
     .option('--shell', 'open a root shell in the guest after the tests')
     .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
     .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')

@@ -61,7 +61,8 @@ export async function netTest(args: string[], o: CliOptions = {}): Promise<CliRe
   const tmp = o.tmp ?? mkdtempSync('/var/tmp/net-test-itest-');
   tmpDirs.add(tmp);
   if (o.user) spawnSync('chown', [o.user, tmp]);
-  const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1', ...o.env };
+  // The project's own failing runs are not kept: they would push a user's out of the cache.
+  const env = { ...process.env, TMPDIR: tmp, NO_COLOR: '1', NET_TEST_KEEP_FAILED: '0', ...o.env };
   const line = [
     ...(o.wrap ?? []),
     ...(o.user ? ['runuser', '-u', o.user, '--', 'env', `TMPDIR=${tmp}`, 'NO_COLOR=1'] : []),

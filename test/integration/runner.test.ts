@@ -204,7 +204,7 @@ describe('a failed run without --out', { skip }, () => {
   test('keeps its run directory in the cache and says where; --no-keep-failed and passing runs keep nothing', async () => {
     const cache = mkdtempSync('/var/tmp/net-test-kept-');
     after(() => rmSync(cache, { recursive: true, force: true }));
-    const env = { XDG_CACHE_HOME: cache };
+    const env = { XDG_CACHE_HOME: cache, NET_TEST_KEEP_FAILED: '1' };
     const r = await netTest(['run', 'fail.sh'], { env });
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assertNothingLeft(r);
