@@ -3,31 +3,14 @@
 // whatever its majority verdict.
 //   node dist/bench/runner/stability.js --runs 5 --kernels build-6.1/linux,/usr/bin/linux.uml
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, opt, ROOT } from './common.js';
-
-interface Case {
-  name: string;
-  status: string;
-  children: Case[];
-}
-interface Report {
-  exitStatus: number;
-  files: { file: string; verdict: string; cases: Case[] }[];
-}
+import { readReport, verdictsOf } from '../../test/helpers/report.js';
 
 const runs = Number(opt('--runs', '5'));
 const kernels = opt('--kernels', '/var/cache/net-test/build-6.1/linux,/usr/bin/linux.uml').split(',');
 const jobs = opt('-j', '2');
-
-const leaves = (prefix: string, cs: Case[], out: Map<string, string>) => {
-  for (const c of cs) {
-    const name = `${prefix} > ${c.name}`;
-    if (c.children.length) leaves(name, c.children, out);
-    else out.set(name, c.status);
-  }
-};
 
 let unstable = 0;
 for (const kernel of kernels) {
@@ -43,12 +26,7 @@ for (const kernel of kernels) {
       // A run that did not pass keeps its run directory (console logs, outputs, pcaps) to look at.
       if (r.status === 0) rmSync(out, { recursive: true, force: true });
       else failed.push(out);
-      const rep = JSON.parse(readFileSync(json, 'utf8')) as Report;
-      const cases = new Map<string, string>();
-      for (const f of rep.files) {
-        cases.set(f.file, f.verdict);
-        leaves(f.file, f.cases, cases);
-      }
+      const cases = new Map(verdictsOf(readReport(json)));
       for (const [k, v] of cases) seen.set(k, (seen.get(k) ?? new Set()).add(v));
       const counts = [...cases.values()].reduce<Record<string, number>>((a, v) => ((a[v] = (a[v] ?? 0) + 1), a), {});
       process.stdout.write(`${kernel} run ${i}: exit ${r.status}, ${((Date.now() - t0) / 1000).toFixed(1)} s, ${JSON.stringify(counts)}\n`);

@@ -7,34 +7,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { assertNothingLeft, BUILT_KERNEL, netTest, ROOT } from '../helpers/cli.js';
 import { shard } from '../../src/host/prepare/discover.js';
+import { readReport, verdictLines, type JsonReport, type ReportCase } from '../helpers/report.js';
 
-interface Case {
-  name: string;
-  status: string;
-  children: Case[];
-}
-interface Report {
-  exitStatus: number;
+interface Report extends JsonReport {
   run: { id: string; shard: string | null; tests: string[]; shardTests: string[] };
-  files: { file: string; verdict: string; exitStatus: number | null; attempts: number; cases: Case[] }[];
-  totals: unknown;
 }
+/** Every file's verdict and exit status and every case, in report order. */
+const verdicts = (rep: Report): string[] => verdictLines(rep, { exit: true });
 
-/** Every file's verdict and every case as "file > suite > case: status", in report order. */
-const verdicts = (rep: Report): string[] => {
-  const out: string[] = [];
-  const walk = (prefix: string, cs: Case[]) => {
-    for (const c of cs) {
-      out.push(`${prefix} > ${c.name}: ${c.status}`);
-      walk(`${prefix} > ${c.name}`, c.children);
-    }
-  };
-  for (const f of rep.files) {
-    out.push(`${f.file}: ${f.verdict} (exit ${f.exitStatus})`);
-    walk(f.file, f.cases);
-  }
-  return out;
-};
 
 // The whole kernel suite, as a CI engine would cut it.
 const SAMPLE = readdirSync(join(ROOT, 'suite'))
@@ -60,15 +40,15 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
         assert.ok(s.status === 0 || s.status === 1, s.stdout + s.stderr);
         assertNothingLeft(s);
       }
-      const parts = shardFiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Report);
+      const parts = shardFiles.map((f) => readReport<Report>(f));
       assert.deepEqual(parts.map((p) => p.run.shard), ['1/4', '2/4', '3/4', '4/4']);
       assert.ok(parts.every((p) => p.run.id === 'sharded-1'));
       // Disjoint and covering: every file in exactly one shard.
       assert.deepEqual(parts.flatMap((p) => p.files.map((f) => f.file)).sort(), SAMPLE);
 
       const merged = await netTest(['merge', '--kcidb', join(dir, 'kcidb.json'), '--json', join(dir, 'merged.json'), '--junit', join(dir, 'merged.xml'), '--durations', join(dir, 'durations.json'), ...shardFiles], { cwd: ROOT });
-      const a = JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as Report;
-      const b = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as Report;
+      const a = readReport<Report>(join(dir, 'whole.json'));
+      const b = readReport<Report>(join(dir, 'merged.json'));
       assert.equal(merged.status, whole.status, merged.stdout + merged.stderr);
       assert.deepEqual(verdicts(b), verdicts(a));
       assert.deepEqual(b.totals, a.totals);
@@ -85,7 +65,7 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
       const kcidb = JSON.parse(readFileSync(join(dir, 'kcidb.json'), 'utf8')) as { builds: { misc: { kernel_release: string; config_sha256: string } }[]; tests: { status: string }[] };
       assert.match(kcidb.builds[0]!.misc.kernel_release, /^6\.1\./);
       assert.match(kcidb.builds[0]!.misc.config_sha256, /^[0-9a-f]{64}$/);
-      const leaves = (cs: Case[]): number => cs.reduce((n, c) => n + (c.children.length ? leaves(c.children) : 1), 0);
+      const leaves = (cs: ReportCase[]): number => cs.reduce((n, c) => n + (c.children.length ? leaves(c.children) : 1), 0);
       assert.equal(kcidb.tests.length, b.files.length + b.files.reduce((n, f) => n + leaves(f.cases), 0));
       assertNothingLeft(merged);
       assertNothingLeft(mixed);
@@ -101,11 +81,11 @@ describe('4 shards in 4 processes, merged', { skip, concurrency: 1 }, () => {
         assert.ok(s.status === 0 || s.status === 1, s.stdout + s.stderr);
         assertNothingLeft(s);
       }
-      const cut = balanced.map((f) => (JSON.parse(readFileSync(f, 'utf8')) as Report).run.shardTests);
+      const cut = balanced.map((f) => (readReport<Report>(f)).run.shardTests);
       assert.deepEqual(cut, [1, 2, 3, 4].map((index) => shard(SAMPLE, { index, count: 4 }, (f) => durations[f])));
       const merged2 = await netTest(['merge', '--json', join(dir, 'merged2.json'), ...balanced], { cwd: ROOT });
       assert.equal(merged2.status, whole.status, merged2.stdout + merged2.stderr);
-      assert.deepEqual(verdicts(JSON.parse(readFileSync(join(dir, 'merged2.json'), 'utf8')) as Report), verdicts(a));
+      assert.deepEqual(verdicts(readReport<Report>(join(dir, 'merged2.json'))), verdicts(a));
       assertNothingLeft(merged2);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,20 +2,10 @@
 // one built from linux-source-6.1 with our fragment. Every case must pass or skip with a reason.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, BUILT_KERNEL, KERNELS, netTest, ROOT, ROOTFS_IMAGE, ROOTS } from '../helpers/cli.js';
-
-
-interface Case {
-  name: string;
-  status: string;
-  children: Case[];
-}
-interface Report {
-  files: { file: string; verdict: string; cases: Case[] }[];
-  totals: { cases: { pass: number; fail: number; skip: number } };
-}
+import { readReport, verdictLines, type JsonReport } from '../helpers/report.js';
 
 describe('suite/', { concurrency: 1 }, () => {
   for (const [name, kernel, skip] of KERNELS) {
@@ -24,7 +14,7 @@ describe('suite/', { concurrency: 1 }, () => {
       try {
         const r = await netTest(['run', '-q', '-j', '2', '--timeout', '120', '--kernel', kernel, '--json', join(dir, 'r.json'), 'suite/'], { cwd: ROOT });
         assert.equal(r.status, 0, r.stdout + r.stderr);
-        const rep = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Report;
+        const rep = readReport(join(dir, 'r.json'));
         assert.ok(rep.files.every((f) => f.verdict === 'pass'), r.stdout);
         assert.equal(rep.totals.cases.fail, 0);
         assert.ok(rep.totals.cases.pass >= 80, `only ${rep.totals.cases.pass} cases passed`);
@@ -37,18 +27,6 @@ describe('suite/', { concurrency: 1 }, () => {
 });
 
 /** Every case as "file > suite > case: status", in order. */
-const verdicts = (rep: Report): string[] => {
-  const out: string[] = [];
-  const walk = (prefix: string, cs: Case[]) => {
-    for (const c of cs) {
-      out.push(`${prefix} > ${c.name}: ${c.status}`);
-      walk(`${prefix} > ${c.name}`, c.children);
-    }
-  };
-  for (const f of rep.files) walk(f.file, f.cases);
-  return out;
-};
-
 // A sample of the suite on the image root (run --rootfs): the same cases, the same verdicts as on
 // the host root, with the image's own Node and tools.
 const SAMPLE = ['suite/ping.test.ts', 'suite/routing.test.ts', 'suite/tcp.test.ts'];
@@ -56,15 +34,15 @@ describe('a sample of suite/ on both guest roots', { concurrency: 1, skip: ROOTS
   test(`${SAMPLE.join(', ')}: same verdicts on the host root and on ${ROOTFS_IMAGE}`, async () => {
     const dir = mkdtempSync('/var/tmp/net-test-suite-');
     try {
-      const reports: Report[] = [];
+      const reports: JsonReport[] = [];
       for (const [, rootArgs] of ROOTS) {
         const json = join(dir, `r${reports.length}.json`);
         const r = await netTest(['run', '-q', '-j', '1', '--timeout', '120', '--kernel', BUILT_KERNEL, ...rootArgs, '--json', json, ...SAMPLE], { cwd: ROOT });
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assertNothingLeft(r);
-        reports.push(JSON.parse(readFileSync(json, 'utf8')) as Report);
+        reports.push(readReport(json));
       }
-      const [host, image] = reports.map(verdicts);
+      const [host, image] = reports.map((r) => verdictLines(r));
       assert.ok(host!.length >= 50, `only ${host!.length} cases`);
       assert.deepEqual(image, host);
     } finally {

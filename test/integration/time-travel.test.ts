@@ -3,10 +3,11 @@
 // what a run boots with by default on a kernel that has it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasTimeTravel } from '../../src/host/kernel/time-travel.js';
 import { assertNothingLeft, BUILT_KERNEL, FIXTURES, netTest, ROOT } from '../helpers/cli.js';
+import { readReport, verdictLines, type JsonReport } from '../helpers/report.js';
 
 const skip = !existsSync(BUILT_KERNEL)
   ? `no built kernel at ${BUILT_KERNEL}`
@@ -14,43 +15,19 @@ const skip = !existsSync(BUILT_KERNEL)
     ? `${BUILT_KERNEL} has no CONFIG_UML_TIME_TRAVEL_SUPPORT (built before net-test.config turned it on: rebuild it)`
     : false;
 
-interface Case {
-  name: string;
-  status: string;
-  children: Case[];
-}
-interface Report {
-  files: { file: string; verdict: string; cases: Case[] }[];
-}
-
-const verdicts = (rep: Report): string[] => {
-  const out: string[] = [];
-  const walk = (prefix: string, cs: Case[]) => {
-    for (const c of cs) {
-      out.push(`${prefix} > ${c.name}: ${c.status}`);
-      walk(`${prefix} > ${c.name}`, c.children);
-    }
-  };
-  for (const f of rep.files) {
-    out.push(`${f.file}: ${f.verdict}`);
-    walk(f.file, f.cases);
-  }
-  return out;
-};
-
 describe('time-travel', { skip, concurrency: 1 }, () => {
   test('the suite gives the same verdict for every case with and without time-travel', async () => {
     const dir = mkdtempSync('/var/tmp/net-test-tt-');
     try {
-      const reports: Report[] = [];
+      const reports: JsonReport[] = [];
       for (const mode of ['--time-travel', '--no-time-travel']) {
         const json = join(dir, `${mode}.json`);
         const r = await netTest(['run', '-q', '-j', '2', '--timeout', '120', '--kernel', BUILT_KERNEL, mode, '--json', json, 'suite/'], { cwd: ROOT });
         assert.equal(r.status, 0, `${mode}:\n${r.stdout}${r.stderr}`);
         assertNothingLeft(r);
-        reports.push(JSON.parse(readFileSync(json, 'utf8')) as Report);
+        reports.push(readReport(json));
       }
-      const [simulated, real] = reports.map(verdicts);
+      const [simulated, real] = reports.map((r) => verdictLines(r));
       assert.ok(simulated!.length >= 200, `only ${simulated!.length} cases`);
       assert.deepEqual(simulated, real);
     } finally {

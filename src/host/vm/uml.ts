@@ -1,5 +1,5 @@
 // The UML kernel command line: everything about how the guest is wired to the host lives here.
-import type { Tap } from '../net/taps.js';
+import { tapCreateBatch, type Tap } from '../net/taps.js';
 import { shQuote } from './plan.js';
 
 export interface UmlConfig {
@@ -50,12 +50,15 @@ export function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : shQuote(s);
 }
 
-/** The UML command line as one shell line: environment assignments, the kernel, its arguments. */
-export function commandLine(kernel: string, args: string[], env: Record<string, string>): string {
+/**
+ * The UML command line as one shell line: environment assignments (empty ones dropped), the
+ * kernel, its arguments (each through `word`).
+ */
+export function commandLine(kernel: string, args: string[], env: Record<string, string>, word: (a: string) => string = shellWord): string {
   const assigns = Object.entries(env)
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k}=${shellWord(v)}`);
-  return [...assigns, shellWord(kernel), ...args.map(shellWord)].join(' ');
+  return [...assigns, shellWord(kernel), ...args.map(word)].join(' ');
 }
 
 /**
@@ -71,10 +74,8 @@ export function cmdlineScript(o: { kernel: string; args: string[]; env: Record<s
       .split(o.umlDir)
       .map((p) => (p === '' ? '' : shellWord(p)))
       .join('"$d"');
-  const assigns = Object.entries(o.env)
-    .filter(([, v]) => v !== '')
-    .map(([k, v]) => `${k}=${shellWord(v)}`);
-  const tapLines = o.taps.map((t) => `#   ip tuntap add dev ${t.name} mode tap && ip link set dev ${t.name} address ${t.hostMac} up`);
+  // The same commands launch.ts gives `ip -batch`, one tap a line.
+  const tapLines = o.taps.map((t) => `#   ${tapCreateBatch([t]).trim().split('\n').map((c) => `ip ${c}`).join(' && ')}`);
   return [
     '#!/bin/sh',
     '# The UML command line of this VM, as net-test ran it.',
@@ -86,7 +87,7 @@ export function cmdlineScript(o: { kernel: string; args: string[]; env: Record<s
     '# control line (ttyS1); the guest reads its plan from the run directory named below. By hand:',
     `#   unshare --pid --fork --net sh -c '<the taps above>; sh cmdline ${FD_OUTPUT}>output.log ${FD_CONTROL}<>control.log'`,
     'd=$(mktemp -d) || exit 1',
-    `env ${[...assigns, shellWord(o.kernel), ...o.args.map(word)].join(' ')} "$@"`,
+    `env ${commandLine(o.kernel, o.args, o.env, word)} "$@"`,
     's=$?',
     'rm -rf "$d"',
     'exit $s',
