@@ -5,22 +5,15 @@ import { KernelCompileError, KernelSetupError } from '../host/kernel/build-error
 import { buildKernel, type BuildKernelOptions, type BuildKernelResult } from '../host/kernel/build.js';
 import { findKernelTree } from '../host/kernel/tree.js';
 
-/** Option values as commander hands them to the action. */
-export interface BuildCliValues {
-  kernelDir?: string;
-  buildDir?: string;
-  jobs?: number;
-  config: string[];
-  configitem: string[];
-  allowMissing?: boolean;
-  kasan?: boolean;
-  timeTravel?: boolean;
-  debugInfo?: boolean;
-  lockdep?: boolean;
-  selftests?: boolean;
-  configOnly?: boolean;
-  verbose?: boolean;
-}
+/**
+ * Option values as commander hands them to the action: buildKernel's options under the flags'
+ * names (--config and --configitem collect into `config` and `configitem`).
+ */
+export type BuildCliValues = Omit<BuildKernelOptions, 'kernelDir' | 'configFiles' | 'configItems' | 'progress'> & {
+  kernelDir?: string | undefined;
+  config?: string[] | undefined;
+  configitem?: string[] | undefined;
+};
 
 /** Repeatable commander option: every occurrence appended. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -54,21 +47,8 @@ export function buildOptionsFrom(values: BuildCliValues, cwd = process.cwd()): B
   if (!kernelDir) {
     throw new KernelSetupError(`${cwd} is not inside a kernel source tree: cd into one or pass --kernel-dir DIR`);
   }
-  return {
-    kernelDir,
-    buildDir: values.buildDir,
-    jobs: values.jobs,
-    configFiles: values.config,
-    configItems: values.configitem,
-    allowMissing: values.allowMissing === true,
-    kasan: values.kasan === true,
-    timeTravel: values.timeTravel === true,
-    debugInfo: values.debugInfo === true,
-    lockdep: values.lockdep === true,
-    selftests: values.selftests === true,
-    configOnly: values.configOnly === true,
-    verbose: values.verbose === true,
-  };
+  const { config, configitem, kernelDir: _named, ...rest } = values;
+  return { ...rest, kernelDir, configFiles: config, configItems: configitem };
 }
 
 /** Prints a build error (one line, then its details) and returns the exit status; rethrows other errors. */
