@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../host/errors.js';
 import type { RunOptions } from '../host/options.js';
-import { collect, type BuildCliValues } from './build.js';
+import { addConfigOptions, type BuildCliValues } from './build.js';
 
 /** Commander's values for run, watch and shell: the run's options and, in a kernel tree, the build's. */
 export type CliValues = Omit<RunOptions, 'tests' | 'args' | 'cwd' | 'timeoutGiven' | 'resolvedKernel'> & BuildCliValues & { build?: boolean };
@@ -69,19 +69,14 @@ export function addReportOptions(c: Command): Command {
     .option('--no-keep-failed', 'without --out, remove a failed run\'s directory instead of keeping it in ~/.cache/net-test/failed-runs (the last 5); also NET_TEST_KEEP_FAILED=0');
 }
 
-/** The build before a run in a kernel tree (run and watch): `net-test build`'s options but -j, -v and --time-travel, which mean the run's. */
+/** The build before a run in a kernel tree (run and watch): `net-test build`'s configuration; -j, -v and --time-travel mean the run's. */
 export function addBuildFirstOptions(c: Command): Command {
-  return c
-    .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
-    .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')
-    .option('--build-dir <dir>', 'object directory of that build, make O= (default: ~/.cache/net-test/build/<tree hash>)')
-    .option('--config <file>', 'extra config fragment for the build (repeatable)', collect, [])
-    .option('--configitem <CONFIG_X=y>', 'extra config option for the build (repeatable)', collect, [])
-    .option('--allow-missing', 'warn instead of failing when a requested config option does not take effect')
-    .option('--kasan', 'build with KASAN and UBSAN')
-    .option('--debug-info', 'build with debug info for gdb')
-    .option('--lockdep', 'build with lock dependency checking')
-    .option('--selftests', "build with what the kernel's selftests/net need (docs/KSELFTEST.md)");
+  return addConfigOptions(
+    c
+      .option('--no-build', 'in a kernel tree, boot what is there (./linux) instead of building first')
+      .option('--kernel-dir <dir>', 'build this kernel tree first (default: the tree around the current directory)')
+      .option('--build-dir <dir>', 'object directory of that build, make O= (default: ~/.cache/net-test/build/<tree hash>)'),
+  );
 }
 
 /** The run's options from a command's values: only what commander cannot know is added. */
