@@ -5,22 +5,15 @@ import { KernelCompileError, KernelSetupError } from '../host/kernel/build-error
 import { buildKernel, type BuildKernelOptions, type BuildKernelResult } from '../host/kernel/build.js';
 import { findKernelTree } from '../host/kernel/tree.js';
 
-/** Option values as commander hands them to the action. */
-export interface BuildCliValues {
-  kernelDir?: string;
-  buildDir?: string;
-  jobs?: number;
-  config: string[];
-  configitem: string[];
-  allowMissing?: boolean;
-  kasan?: boolean;
-  timeTravel?: boolean;
-  debugInfo?: boolean;
-  lockdep?: boolean;
-  selftests?: boolean;
-  configOnly?: boolean;
-  verbose?: boolean;
-}
+/**
+ * Option values as commander hands them to the action: buildKernel's options under the flags'
+ * names (--config and --configitem collect into `config` and `configitem`).
+ */
+export type BuildCliValues = Omit<BuildKernelOptions, 'kernelDir' | 'configFiles' | 'configItems' | 'progress'> & {
+  kernelDir?: string | undefined;
+  config?: string[] | undefined;
+  configitem?: string[] | undefined;
+};
 
 /** Repeatable commander option: every occurrence appended. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -31,20 +24,27 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** Adds the build options to `cmd` (used by `build` and by `run`, which builds first). */
-export function addBuildOptions(cmd: Command): Command {
+/** What the kernel is configured with: `net-test build`'s and, in a kernel tree, `run`'s and `watch`'s. */
+export function addConfigOptions(cmd: Command): Command {
   return cmd
-    .option('--kernel-dir <dir>', 'kernel source tree (default: the tree containing the current directory)')
-    .option('--build-dir <dir>', 'object directory, make O= (default: ~/.cache/net-test/build/<tree hash>)')
-    .option('-j, --jobs <n>', 'parallel make jobs (default: number of CPUs)', positiveInt)
     .option('--config <file>', 'extra config fragment, kernel fragment syntax (repeatable)', collect, [])
     .option('--configitem <CONFIG_X=y>', 'extra config option, =n to unset (repeatable)', collect, [])
     .option('--allow-missing', 'warn instead of failing when a requested option does not take effect')
     .option('--kasan', 'build with KASAN and UBSAN (memory error detection)')
-    .option('--time-travel', 'UML time-travel support (net-test.config has it already; run boots with it by default)')
     .option('--debug-info', 'build with debug info and gdb scripts')
     .option('--lockdep', 'build with lock dependency checking (PROVE_LOCKING)')
-    .option('--selftests', "build with what the kernel's selftests/net need (VRF, bridge, tunnels, tc, NAT, MPLS, ...; see docs/KSELFTEST.md)")
+    .option('--selftests', "build with what the kernel's selftests/net need (VRF, bridge, tunnels, tc, NAT, MPLS, ...; see docs/KSELFTEST.md)");
+}
+
+/** `net-test build`'s options: where, how many make jobs, the configuration, time-travel, make's output. */
+export function addBuildOptions(cmd: Command): Command {
+  return addConfigOptions(
+    cmd
+      .option('--kernel-dir <dir>', 'kernel source tree (default: the tree containing the current directory)')
+      .option('--build-dir <dir>', 'object directory, make O= (default: ~/.cache/net-test/build/<tree hash>)')
+      .option('-j, --jobs <n>', 'parallel make jobs (default: number of CPUs)', positiveInt),
+  )
+    .option('--time-travel', 'UML time-travel support (net-test.config has it already; run boots with it by default)')
     .option('-v, --verbose', 'show make output instead of a status line');
 }
 
@@ -54,21 +54,8 @@ export function buildOptionsFrom(values: BuildCliValues, cwd = process.cwd()): B
   if (!kernelDir) {
     throw new KernelSetupError(`${cwd} is not inside a kernel source tree: cd into one or pass --kernel-dir DIR`);
   }
-  return {
-    kernelDir,
-    buildDir: values.buildDir,
-    jobs: values.jobs,
-    configFiles: values.config,
-    configItems: values.configitem,
-    allowMissing: values.allowMissing === true,
-    kasan: values.kasan === true,
-    timeTravel: values.timeTravel === true,
-    debugInfo: values.debugInfo === true,
-    lockdep: values.lockdep === true,
-    selftests: values.selftests === true,
-    configOnly: values.configOnly === true,
-    verbose: values.verbose === true,
-  };
+  const { config, configitem, kernelDir: _named, ...rest } = values;
+  return { ...rest, kernelDir, configFiles: config, configItems: configitem };
 }
 
 /** Prints a build error (one line, then its details) and returns the exit status; rethrows other errors. */

@@ -19,7 +19,8 @@ import { buildShim, shimNeeded, XSTATE_MISMATCH_HELP } from '../vm/xstate-shim.j
 import { locateKernel, probeKernel, type Kernel } from '../kernel/locate.js';
 import { chooseTimeTravel } from '../kernel/time-travel.js';
 import type { NetMode } from '../vm/launch.js';
-import { MAX_TAPS, planTaps, tapPrefix } from '../net/taps.js';
+import { planTaps, tapPrefix } from '../net/taps.js';
+import { validateVm, type ReportOptions, type SelectOptions, type VmOptions } from '../options.js';
 import { crashText, outputExcerpt, resultLine } from '../report/terminal.js';
 import { exitCode, type FileResult } from '../results/model.js';
 import type { TestCase } from '../results/tap.js';
@@ -34,26 +35,13 @@ import { execCases, fileVerdict, type Evidence } from '../results/verdict.js';
 /** A crash's detail line in watch, where the VM is rebooted after it. */
 const CRASH_DETAIL = 'the kernel crashed while this test ran; the VM is rebooted';
 
-export interface WatchOptions {
-  tests: string[];
-  args: string[];
-  kernel?: string | undefined;
-  resolvedKernel?: Kernel | undefined;
-  mem: string;
-  /** Seconds per test. */
-  timeout: number;
-  taps: number;
-  hostNet: boolean;
-  verbose: boolean;
-  quiet: boolean;
-  failOnWarn: boolean;
-  cmdline: string[];
-  cwd: string;
-  rootfs?: string | undefined;
-  timeTravel?: boolean | undefined;
-  /** Keys (Enter, q) come from here; default process.stdin. */
-  input?: NodeJS.ReadStream | undefined;
-}
+/** What watch boots and shows: run's VM options, its test selection's basics, its output's. */
+export type WatchOptions = VmOptions &
+  Pick<SelectOptions, 'tests' | 'args' | 'cwd'> &
+  Pick<ReportOptions, 'verbose' | 'quiet'> & {
+    /** Keys (Enter, q) come from here; default process.stdin. */
+    input?: NodeJS.ReadStream | undefined;
+  };
 
 const INIT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/guest/init.sh');
 /** Quiet time after a change event before re-running: an editor's save is several events. */
@@ -101,10 +89,8 @@ interface Vm {
 }
 
 export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
-  if (!Number.isInteger(o.taps) || o.taps < 0 || o.taps > MAX_TAPS) throw new UsageError(`--taps must be an integer from 0 to ${MAX_TAPS}, got ${o.taps}`);
-  if (!Number.isFinite(o.timeout) || o.timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got ${o.timeout}`);
-  const memBytes = parseMem(o.mem);
-  if (memBytes === undefined) throw new UsageError(`--mem must look like 512M or 2G, got ${o.mem}`);
+  validateVm(o);
+  const memBytes = parseMem(o.mem)!;
   const tests = resolveTests(discoverTests(o.tests, o.cwd), o.cwd);
   let kernel = o.resolvedKernel ?? locateKernel({ kernel: o.kernel, cwd: o.cwd });
   const rootfs = o.rootfs !== undefined ? checkRootfs(o.rootfs, false, o.cwd) : undefined;
@@ -122,7 +108,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
   let preload: string | undefined;
   try {
     const shimDirs = [join(cacheDir(), 'shim'), tmp];
-    requireRunnable({ kernel, imageRoot: rootfs !== undefined, taps: o.taps, hostNet: o.hostNet, memBytes, vms: 1, shimDirs });
+    requireRunnable({ kernel, imageRoot: rootfs !== undefined, taps: o.taps, hostNet: o.hostNet === true, memBytes, vms: 1, shimDirs });
     preload = shimNeeded() ? (buildShim(shimDirs) as { path: string }).path : undefined;
   } catch (e) {
     removeTmp();
@@ -211,7 +197,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
     mkdirSync(umlDir);
     writeFileSync(join(runDir, 'seed'), randomBytes(512));
     nextIndex = 1;
-    const tt = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: true, hostNet: o.hostNet });
+    const tt = chooseTimeTravel({ kernel: kernel.path, want: o.timeTravel, cmdline: o.cmdline, interactive: true, hostNet: o.hostNet === true });
     const v: Vm = {
       gen: g,
       runDir,
@@ -220,7 +206,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
       output: new Map(),
       start: new Map(),
       end: new Map(),
-      crash: crashDetector({ failOnWarn: o.failOnWarn }),
+      crash: crashDetector({ failOnWarn: o.failOnWarn === true }),
       done: Promise.resolve(),
     };
     vm = v;
@@ -244,7 +230,7 @@ export async function watch(o: WatchOptions): Promise<ExitCode | 130> {
         umid: `net-test-${process.pid}-${g}`,
         init: INIT,
         shell: false,
-        failOnWarn: o.failOnWarn,
+        failOnWarn: o.failOnWarn === true,
         cwd: guestPath(o.cwd),
         path: rootfs ? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'),
         env: { TERM: color ? (process.env.TERM ?? 'linux') : 'dumb', ...(color ? { FORCE_COLOR: '1' } : {}) },
