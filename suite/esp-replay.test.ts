@@ -9,11 +9,11 @@
 import { before, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, type Network } from '../src/lib/networks.js';
-import { inject, nextPacket } from '../src/lib/expect.js';
+import { nextPacket } from '../src/lib/expect.js';
 import { openXfrm, setSocketPolicy, XFRMNLGRP, type SaSpec, type Xfrm } from '../src/lib/netlink/xfrm.js';
 import { decodeAevent, getAe, setAeThresholds, XFRM_AE, XFRM_MSG } from '../src/lib/netlink/xfrm-events.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
-import { EspError, espTransform, openEsp, sealEsp, xfrmStats, xfrmStatsDelta, type EspTransform } from '../src/lib/ipsec/index.js';
+import { EspError, espTransform, openEsp, sealEsp, xfrmStats, xfrmStatsDelta, type EspTransform, saUnsupported, espReceiver } from '../src/lib/ipsec/index.js';
 import { build, esp, ipv4, layer, parse, raw, udp } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -23,12 +23,7 @@ const AEAD = { name: 'rfc4106(gcm(aes))', key: Buffer.alloc(20, 0x42), icvLen: 1
 
 before(() => {
   x = openXfrm();
-  try {
-    x.addSa({ src: '192.0.2.1', dst: '192.0.2.2', spi: 1, aead: AEAD });
-    x.flushSas();
-  } catch (e) {
-    skip = `no xfrm ESP with rfc4106(gcm(aes)) here: ${(e as Error).message.split('\n')[0]}`;
-  }
+  skip = saUnsupported(x, { aead: AEAD }, 'ESP with rfc4106(gcm(aes))');
 });
 
 function skipped(t: TestContext): boolean {
@@ -37,7 +32,6 @@ function skipped(t: TestContext): boolean {
 }
 
 let nextSpi = 0x1000;
-let port = 7000;
 
 /** An inbound SA and a socket its datagrams reach; `send(seq)` answers whether that sequence number was delivered. */
 interface Rx {
@@ -51,44 +45,19 @@ interface Rx {
 function receiver(n: Network, sa: Partial<SaSpec>): Rx {
   x.flushSas();
   const spi = nextSpi++;
-  const spec: SaSpec = { src: REMOTE4, dst: n.addr4, spi, mode: 'transport', aead: AEAD, ...sa };
-  x.addSa(spec);
-  const tr = espTransform(spec);
-  const dport = port++;
-  const r = udpSocket(4);
-  r.bind(`${n.addr4}:${dport}`);
-  // A marker after each test packet, ESP on an SA of its own (no replay window): transport-mode
-  // input reaches the socket through xfrm_trans_queue()'s tasklet, in order, so once the marker
-  // is in, the packet before it was delivered or dropped. A clear marker could overtake it.
-  const marker = udpSocket(4);
-  marker.bind(`${n.addr4}:0`);
-  const mport = marker.localAddress().port;
-  const mspec: SaSpec = { src: REMOTE4, dst: n.addr4, spi: nextSpi++, mode: 'transport', aead: AEAD, replayWindow: 0 };
-  x.addSa(mspec);
-  const mtr = espTransform(mspec);
+  const rx = espReceiver(x, n, { src: REMOTE4, dst: n.addr4, spi, mode: 'transport', aead: AEAD, ...sa }, nextSpi++, 1000);
   return {
     spi,
-    tr,
+    tr: rx.tr,
     send(seq, opts = {}) {
-      const sealed = build(sealEsp([ipv4({ src: REMOTE4, dst: n.addr4 }), esp({ spi, seq }), udp({ sport: 1, dport }), raw(`seq ${seq}`)], tr, { seqHi: opts.seqHi ?? 0 }));
+      const sealed = build(sealEsp([ipv4({ src: REMOTE4, dst: n.addr4 }), esp({ spi, seq }), udp({ sport: 1, dport: rx.port }), raw(`seq ${seq}`)], rx.tr, { seqHi: opts.seqHi ?? 0 }));
       if (opts.corrupt) sealed[sealed.length - 1]! ^= 1;
-      inject(n, parse(sealed, 'ip'));
-      inject(n, sealEsp([ipv4({ src: REMOTE4, dst: n.addr4 }), esp({ spi: mspec.spi, seq: 1 }), udp({ sport: 1, dport: mport }), raw('marker')], mtr));
-      marker.recv({ timeoutMs: 1000 });
-      try {
-        const got = r.recv({ timeoutMs: 0 }).toString();
-        assert.equal(got, `seq ${seq}`);
-        return true;
-      } catch (e) {
-        if ((e as { code?: string }).code === 'EAGAIN') return false;
-        throw e;
-      }
+      const got = rx.deliver(parse(sealed, 'ip'));
+      if (got) assert.equal(got.toString(), `seq ${seq}`);
+      return got !== undefined;
     },
     stats: () => x.getSa({ dst: n.addr4, spi }).stats,
-    close() {
-      r.close();
-      marker.close();
-    },
+    close: () => rx.close(),
   };
 }
 

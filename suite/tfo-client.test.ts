@@ -13,6 +13,7 @@ import { openTcpMetrics } from '../src/lib/netlink/genl.js';
 import { tcpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
 import { mibDelta } from '../src/lib/mib.js';
+import { closeSilently } from '../src/lib/tcp-repair.js';
 import { diff, ipv4, layer, raw, summary, tcp, type Layer, type TcpOption } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -95,7 +96,7 @@ function learnCookie(n: Network, port: number): void {
     expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, seq: iss + 1, ack: 7001, flags: 'A', window: 64240 })], { ignore: ['ipv4.id'] });
     resetFromWire(n, port, 7001);
   } finally {
-    s.close();
+    closeSilently(s);
   }
 }
 
@@ -141,7 +142,7 @@ describe('TCP Fast Open (client side)', () => {
       assert.deepEqual(cached()?.cookie, COOKIE);
       resetFromWire(n, port, 9001);
     } finally {
-      s.close();
+      closeSilently(s);
     }
   });
 
@@ -177,7 +178,7 @@ describe('TCP Fast Open (client side)', () => {
       assert.deepEqual(timeouts, { 'TcpExt.TCPTimeouts': 0 }, 'no retransmission timeout');
       resetFromWire(n, port, 9001);
     } finally {
-      s.close();
+      closeSilently(s);
     }
   });
 
@@ -198,7 +199,7 @@ describe('TCP Fast Open (client side)', () => {
       expectPacket(n, [out(n), tcp({ sport: port, dport: SERVER_PORT, seq: iss + 5, ack: 9001, flags: 'A', window: 64240 })], { ignore: ['ipv4.id'] });
       resetFromWire(n, port, 9001);
     } finally {
-      s.close();
+      closeSilently(s);
     }
   });
 
@@ -215,7 +216,7 @@ describe('TCP Fast Open (client side)', () => {
       inject(n, [inward(n), tcp({ sport: SERVER_PORT, dport: port, seq: 0, ack: layer(syn, 'tcp')!.seq + 1, flags: 'RA', window: 0 })]);
       expectNone(n, { timeoutMs: 200 });
     } finally {
-      s.close();
+      closeSilently(s);
     }
   });
 });

@@ -89,3 +89,16 @@ export function repairWindow(s: TcpSocket): RepairWindow {
 export function setRepairWindow(s: TcpSocket, w: RepairWindow): void {
   s.setOption(SOL_TCP, TCP_REPAIR_WINDOW, tcpRepairWindow.pack(w));
 }
+
+/**
+ * Closes `s` without a packet on the wire: in repair mode tcp_close() disconnects with
+ * ECONNABORTED instead of sending a FIN or RST (net/ipv4/tcp.c). For a test's clean-up after a
+ * failure, so a half-driven connection does not retransmit into the next case's capture.
+ */
+export function closeSilently(s: TcpSocket): void {
+  try {
+    setRepair(s, 'on');
+  } finally {
+    s.close();
+  }
+}
