@@ -14,7 +14,7 @@ import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { mib } from '../src/lib/mib.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { udpSocket } from '../src/lib/socket.js';
-import { arp, ether, ARPOP_REPLY, ARPOP_REQUEST, type Layer } from '../src/lib/packet/index.js';
+import { arp, echoReply4, echoRequest4, ether, ipv4, raw, ARPOP_REPLY, ARPOP_REQUEST, type Layer } from '../src/lib/packet/index.js';
 
 // net1 is where requests arrive; net2 holds "another interface's" address and is where
 // arp_filter's and proxy_arp's routes lead; net3's link goes down and up (arp_notify), last.
@@ -357,6 +357,32 @@ describe('drop_gratuitous_arp', () => {
       expectReply(a, from, a.addr4);
     });
   });
+});
+
+describe('drop_unicast_in_l2_multicast (RFC 1122 3.3.6)', () => {
+  // An echo request to our unicast address in a link-layer broadcast frame, from the router.
+  for (const [all, dev, dropped] of [
+    [0, 0, false],
+    [0, 1, true],
+    [1, 0, true],
+  ] as const) {
+    nets.it(`all=${all}, dev=${dev}: a unicast IP packet in a broadcast frame is ${dropped ? 'dropped (IN_DEV_ORCONF)' : 'answered'}`, () => {
+      const a = nets.net(1);
+      // The echo reply's output lookup carries no mark: route it by destination for this case.
+      const rule = { family: 'inet' as const, priority: FILTER_PRIO + 2, dst: `${a.router.ip4}/32`, table: a.table };
+      nets.rt.addRule(rule);
+      try {
+        withSysctl({ [conf('all', 'drop_unicast_in_l2_multicast')]: all, [conf(a.ifname, 'drop_unicast_in_l2_multicast')]: dev }, () => {
+          inject(a, [ether({ src: a.router.mac, dst: BCAST }), ipv4({ src: a.router.ip4, dst: a.addr4 }), echoRequest4({ id: 0x4c2, seq: all * 2 + dev }), raw('l2mc')]);
+          const reply = [ether({ src: a.mac, dst: a.router.mac }), ipv4({ src: a.addr4, dst: a.router.ip4, ttl: 64 }), echoReply4({ id: 0x4c2, seq: all * 2 + dev }), raw('l2mc')];
+          if (dropped) expectNone(a, { timeoutMs: 150 });
+          else expectPacket(a, reply, { ignore: ['ipv4.id'] });
+        });
+      } finally {
+        nets.rt.deleteRule(rule);
+      }
+    });
+  }
 });
 
 describe('proxy_arp', () => {

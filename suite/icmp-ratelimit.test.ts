@@ -29,6 +29,9 @@ import {
   udp,
   ICMP_DEST_UNREACH,
   ICMP_ECHO,
+  ICMP_EXC_TTL,
+  ICMP_FRAG_NEEDED,
+  ICMP_TIME_EXCEEDED,
   ICMP_ECHOREPLY,
   ICMP_PORT_UNREACH,
   ICMP_TIMESTAMP,
@@ -41,7 +44,8 @@ import {
   type Layer,
 } from '../src/lib/packet/index.js';
 
-const nets = useNetworks({ count: 1 });
+// net2 only carries forwarded traffic (the PMTU and TTL cases).
+const nets = useNetworks({ count: 2 });
 const CLOSED_PORT = 9;
 /** The rule sending errors back to the senders (see forward-icmp.test.ts: errors carry no mark). */
 const RETURN_PRIO = 50;
@@ -52,6 +56,9 @@ const SENDERS6 = { 112: '2001:db8:1:ff::/112', 64: '2001:db8:1:fe::/64', 0: '200
 type Plen = keyof typeof SENDERS6;
 /** The defaults (net/ipv4/icmp.c icmp_sk_init): 1 s a token, 6 tokens. */
 const BURST = 6;
+/** A destination behind net2's router; net2's MTU is lowered to SMALL_MTU for the PMTU case. */
+const TRANSIT4 = '203.0.113.7';
+const SMALL_MTU = 1280;
 
 let count4 = 0;
 function sender4(): string {
@@ -70,9 +77,11 @@ before(() => {
   nets.rt.addRoute({ dst: SENDERS6[112], gateway: a.router.ll, dev: a.ifname, table: a.table });
   nets.rt.addRoute({ dst: SENDERS6[64], gateway: a.router.ll, dev: a.ifname, table: a.table });
   for (const p of Object.values(SENDERS6)) nets.addRule({ family: 'inet6', priority: RETURN_PRIO, dst: p, table: a.table });
+  // Transit from net1 to TRANSIT4 leaves through net2 (used with ip_forward on).
+  nets.addRule({ family: 'inet', priority: RETURN_PRIO + 1, iif: a.ifname, dst: `${TRANSIT4}/32`, table: nets.net(2).table });
 });
 
-type Probe = 'port4' | 'echo4' | 'timestamp4' | 'port6' | 'echo6' | 'nexthdr6';
+type Probe = 'port4' | 'echo4' | 'timestamp4' | 'ttl4' | 'pmtu4' | 'port6' | 'echo6' | 'nexthdr6';
 
 /** The packet that provokes one answer of the probe's kind from the guest. */
 function provoke(n: Network, kind: Probe, src: string, i: number): Layer[] {
@@ -83,6 +92,10 @@ function provoke(n: Network, kind: Probe, src: string, i: number): Layer[] {
       return [ipv4({ src, dst: n.addr4 }), icmp({ icmpType: ICMP_ECHO, code: 0, id: 0x77, seq: i }), raw('rl')];
     case 'timestamp4':
       return [ipv4({ src, dst: n.addr4 }), icmp({ icmpType: ICMP_TIMESTAMP, code: 0, id: 0x78, seq: i }), raw(Buffer.alloc(12))];
+    case 'ttl4':
+      return [ipv4({ src, dst: TRANSIT4, ttl: 1 }), udp({ sport: 5000 + i, dport: CLOSED_PORT }), raw('rl')];
+    case 'pmtu4':
+      return [ipv4({ src, dst: TRANSIT4, df: true }), udp({ sport: 5000 + i, dport: CLOSED_PORT }), raw(Buffer.alloc(SMALL_MTU))];
     case 'port6':
       return [ipv6({ src, dst: n.addr6 }), udp({ sport: 5000 + i, dport: CLOSED_PORT }), raw('rl')];
     case 'echo6':
@@ -98,6 +111,8 @@ const ANSWER: Record<Probe, [4 | 6, number, number]> = {
   port4: [4, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH],
   echo4: [4, ICMP_ECHOREPLY, 0],
   timestamp4: [4, ICMP_TIMESTAMPREPLY, 0],
+  ttl4: [4, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL],
+  pmtu4: [4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED],
   port6: [6, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH],
   echo6: [6, ICMPV6_ECHO_REPLY, 0],
   nexthdr6: [6, ICMPV6_PARAMPROB, 1],
@@ -251,6 +266,32 @@ describe('IPv4 icmp_ratemask (default 0x1818: types 3, 4, 11, 12)', () => {
         assert.equal(got, c.want);
         assert.equal(d.host4, 8 - c.want, 'OutRateLimitHost');
       });
+    });
+  }
+});
+
+describe('IPv4 errors while forwarding: PMTU exempt, time exceeded by the mask', () => {
+  const cases: { what: string; kind: Probe; mask: number; want: number }[] = [
+    { what: 'fragmentation needed is never limited (icmpv4_mask_allow: PMTU discovery), though type 3 is in the mask', kind: 'pmtu4', mask: 0x1818, want: 8 },
+    { what: 'time exceeded (type 11, in the default mask): limited', kind: 'ttl4', mask: 0x1818, want: BURST },
+    { what: 'bit 11 cleared: time exceeded unlimited', kind: 'ttl4', mask: 0x1018, want: 8 },
+  ];
+  for (const c of cases) {
+    nets.it(`icmp_ratemask=0x${c.mask.toString(16)}, ${c.what}: ${c.want} of 8`, () => {
+      const b = nets.net(2);
+      b.tap.setMtu(SMALL_MTU);
+      try {
+        withSysctl({ 'net.ipv4.ip_forward': 1, 'net.ipv4.icmp_ratemask': c.mask }, () => {
+          let got = -1;
+          const d = delta(() => {
+            got = burst(c.kind, sender4(), 8);
+          });
+          assert.equal(got, c.want);
+          assert.equal(d.host4, 8 - c.want, 'OutRateLimitHost');
+        });
+      } finally {
+        b.tap.setMtu(1500);
+      }
     });
   }
 });
