@@ -98,18 +98,23 @@ function garp(n: Network, from: Host, op = ARPOP_REQUEST): void {
 const conf = (dev: string, name: string): string => `net/ipv4/conf/${dev}/${name}`;
 
 describe('arp_ignore: which requests for a local address are answered', () => {
-  // What is asked for, by whom; then the verdict for arp_ignore 0, 1, 2, 3, 8.
+  // What is asked for, by whom; then the verdict for arp_ignore 0, 1, 2, 3, 8. 1 and 2 need the
+  // address on the receiving interface (inet_confirm_addr with that in_device), 2 also the sender
+  // in the subnet of that very address; 3 looks on every interface for the address with at
+  // most link scope; 8 never answers.
   type Tip = 'own' | 'other-if' | 'scope-host';
-  const rows: { tip: Tip; sender: 'on-link' | 'off-link'; answer: Record<0 | 1 | 2 | 3 | 8, boolean>; why: string }[] = [
-    { tip: 'own', sender: 'on-link', answer: { 0: true, 1: true, 2: true, 3: true, 8: false }, why: 'on the receiving interface, sender in its subnet' },
-    { tip: 'own', sender: 'off-link', answer: { 0: true, 1: true, 2: false, 3: true, 8: false }, why: 'sender outside the subnet: 2 needs it inside' },
-    { tip: 'other-if', sender: 'on-link', answer: { 0: true, 1: false, 2: false, 3: true, 8: false }, why: "another interface's address: 1 and 2 need it on the receiving one" },
-    { tip: 'scope-host', sender: 'on-link', answer: { 0: true, 1: true, 2: false, 3: false, 8: false }, why: 'a scope host /32 on the receiving interface: 3 never answers for it' },
+  const rows: { tip: Tip; sender: 'on-link' | 'off-link'; answer: Record<0 | 1 | 2 | 3 | 8, boolean> }[] = [
+    { tip: 'own', sender: 'on-link', answer: { 0: true, 1: true, 2: true, 3: true, 8: false } },
+    { tip: 'own', sender: 'off-link', answer: { 0: true, 1: true, 2: false, 3: true, 8: false } },
+    { tip: 'other-if', sender: 'on-link', answer: { 0: true, 1: false, 2: false, 3: true, 8: false } },
+    { tip: 'scope-host', sender: 'on-link', answer: { 0: true, 1: true, 2: false, 3: false, 8: false } },
   ];
+  const tipName: Record<Tip, string> = { own: "the receiving interface's address", 'other-if': "another interface's address", 'scope-host': 'a scope host /32 on the receiving interface' };
   for (const r of rows) {
     for (const mode of [0, 1, 2, 3, 8] as const) {
       const verdict = r.answer[mode] ? 'answered' : 'ignored';
-      nets.it(`arp_ignore=${mode}, ${r.tip} address, ${r.sender} sender: ${verdict} (${r.why})`, () => {
+      const who = r.sender === 'on-link' ? "a sender in net1's subnet" : 'a sender outside every subnet';
+      nets.it(`arp_ignore=${mode}: a request for ${tipName[r.tip]} from ${who} is ${verdict}`, () => {
         const a = nets.net(1);
         const tip = r.tip === 'own' ? a.addr4 : r.tip === 'other-if' ? nets.net(2).addr4 : SCOPE_HOST4;
         const from = r.sender === 'on-link' ? onLink() : offLink();
@@ -138,7 +143,8 @@ describe('arp_ignore: which requests for a local address are answered', () => {
     { all: 8, dev: 0, tip: 'other-if', answer: false },
   ];
   for (const c of combos) {
-    nets.it(`all=${c.all}, dev=${c.dev}: max(${c.all}, ${c.dev}) = ${Math.max(c.all, c.dev)} decides (${c.tip}: ${c.answer ? 'answered' : 'ignored'})`, () => {
+    const what = c.tip === 'own-off-link' ? 'our address from a sender outside every subnet' : "another interface's address";
+    nets.it(`arp_ignore all=${c.all}, dev=${c.dev}: max = ${Math.max(c.all, c.dev)} decides: a request for ${what} is ${c.answer ? 'answered' : 'ignored'}`, () => {
       const a = nets.net(1);
       const from = c.tip === 'own-off-link' ? offLink() : onLink();
       const tip = c.tip === 'own-off-link' ? a.addr4 : nets.net(2).addr4;
@@ -201,7 +207,7 @@ describe("arp_announce: the sender address in the kernel's own requests", () => 
     [1, 0],
     [0, 2],
   ] as const) {
-    nets.it(`all=${all}, dev=${dev}: max = ${Math.max(all, dev)} (secondary source gives ${Math.max(all, dev) === 2 ? 'the primary' : 'itself'}, other interface's gives the primary)`, () => {
+    nets.it(`arp_announce all=${all}, dev=${dev}: max = ${Math.max(all, dev)} (secondary source gives ${Math.max(all, dev) === 2 ? 'the primary' : 'itself'}, other interface's gives the primary)`, () => {
       const a = nets.net(1);
       withSysctl({ [conf('all', 'arp_announce')]: all, [conf(a.ifname, 'arp_announce')]: dev }, () => {
         assert.equal(requestSender(SECONDARY4), Math.max(all, dev) === 2 ? a.addr4 : SECONDARY4);
@@ -260,7 +266,7 @@ describe('arp_filter: answer only if the route back to the asker leaves through 
     [1, 0],
     [0, 1],
   ] as const) {
-    nets.it(`all=${all}, dev=${dev}: either one on filters (IN_DEV_ORCONF)`, () => {
+    nets.it(`arp_filter all=${all}, dev=${dev}: either one on filters (IN_DEV_ORCONF)`, () => {
       const a = nets.net(1);
       const from = onLink();
       withRouteBack(from, 2, () => {
@@ -317,7 +323,7 @@ describe('arp_accept: unsolicited ARP and new neighbour entries', () => {
     [1, 0],
   ] as const) {
     const m = Math.max(all, dev);
-    nets.it(`all=${all}, dev=${dev}: max = ${m} (an off-link sender's gratuitous ARP ${m === 1 ? 'creates an entry' : 'creates none'})`, () => {
+    nets.it(`arp_accept all=${all}, dev=${dev}: max = ${m} (an off-link sender's gratuitous ARP ${m === 1 ? 'creates an entry' : 'creates none'})`, () => {
       const a = nets.net(1);
       const from = offLink();
       withSysctl({ [conf('all', 'arp_accept')]: all, [conf(a.ifname, 'arp_accept')]: dev }, () => {
@@ -334,7 +340,7 @@ describe('drop_gratuitous_arp', () => {
     [0, 1],
     [1, 0],
   ] as const) {
-    nets.it(`all=${all}, dev=${dev}: a gratuitous ARP neither creates (arp_accept=1) nor updates an entry (IN_DEV_ORCONF)`, () => {
+    nets.it(`drop_gratuitous_arp all=${all}, dev=${dev}: a gratuitous ARP neither creates (arp_accept=1) nor updates an entry (IN_DEV_ORCONF)`, () => {
       const a = nets.net(1);
       const [fresh, known] = [onLink(), onLink()];
       const oldMac = '02:00:00:c0:00:02';
@@ -366,7 +372,7 @@ describe('drop_unicast_in_l2_multicast (RFC 1122 3.3.6)', () => {
     [0, 1, true],
     [1, 0, true],
   ] as const) {
-    nets.it(`all=${all}, dev=${dev}: a unicast IP packet in a broadcast frame is ${dropped ? 'dropped (IN_DEV_ORCONF)' : 'answered'}`, () => {
+    nets.it(`drop_unicast_in_l2_multicast all=${all}, dev=${dev}: a unicast IP packet in a broadcast frame is ${dropped ? 'dropped (IN_DEV_ORCONF)' : 'answered'}`, () => {
       const a = nets.net(1);
       // The echo reply's output lookup carries no mark: route it by destination for this case.
       const rule = { family: 'inet' as const, priority: FILTER_PRIO + 2, dst: `${a.router.ip4}/32`, table: a.table };
@@ -431,7 +437,7 @@ describe('arp_notify: gratuitous ARP on link up and MAC change', () => {
     [0, 1, true],
     [1, 0, true],
   ] as const) {
-    nets.it(`all=${all}, dev=${dev}: link up ${sent ? 'sends one gratuitous ARP per address' : 'sends no ARP'} (IN_DEV_MAXCONF)`, () => {
+    nets.it(`arp_notify all=${all}, dev=${dev}: link up ${sent ? 'sends one gratuitous ARP per address' : 'sends no ARP'} (IN_DEV_MAXCONF)`, () => {
       const c = nets.net(3);
       withSysctl({ [conf('all', 'arp_notify')]: all, [conf(c.ifname, 'arp_notify')]: dev }, () => {
         bounce(c);
