@@ -199,7 +199,7 @@ describe('IPv4 per-host limit (icmp_ratelimit)', () => {
 
   for (const n of [BURST - 1, BURST, BURST + 1]) {
     const want = Math.min(n, BURST);
-    nets.it(`a burst of ${n} port unreachables' worth: ${want} errors, OutRateLimitHost +${n - want} (XRLIM_BURST_FACTOR ${BURST})`, () => {
+    nets.it(`a burst of ${n} datagrams to a closed port: ${want} port unreachables, OutRateLimitHost +${n - want} (XRLIM_BURST_FACTOR ${BURST})`, () => {
       let got = -1;
       const d = delta(() => {
         got = burst('port4', sender4(), n);
