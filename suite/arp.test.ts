@@ -157,6 +157,29 @@ describe('arp_ignore: which requests for a local address are answered', () => {
   }
 });
 
+describe('address conflict probes (RFC 5227: sender IP 0.0.0.0)', () => {
+  // arp_process's sip == 0 branch: answered for a local address arp_ignore allows, straight to
+  // the prober's MAC with target IP 0.0.0.0; no neighbour entry (there is no address to cache).
+  for (const [mode, tip, answer] of [
+    [0, 'own', true],
+    [1, 'other-if', false],
+    [8, 'own', false],
+  ] as const) {
+    const what = tip === 'own' ? "the receiving interface's address" : "another interface's address";
+    nets.it(`arp_ignore=${mode}: a probe for ${what} is ${answer ? 'answered with target IP 0.0.0.0' : 'ignored'}`, () => {
+      const a = nets.net(1);
+      const prober = onLink();
+      const target = tip === 'own' ? a.addr4 : nets.net(2).addr4;
+      withSysctl({ [conf(a.ifname, 'arp_ignore')]: mode }, () => {
+        inject(a, [ether({ src: prober.mac, dst: BCAST }), arp({ op: ARPOP_REQUEST, senderMac: prober.mac, senderIp: '0.0.0.0', targetMac: ZERO_MAC, targetIp: target })]);
+        if (answer) expectReply(a, { ip: '0.0.0.0', mac: prober.mac }, target);
+        else expectNoArp(a);
+        assert.equal(neighState(a, '0.0.0.0'), 'none');
+      });
+    });
+  }
+});
+
 describe("arp_announce: the sender address in the kernel's own requests", () => {
   /** Send a datagram from `src` to a fresh on-link host through net1; return the request's sender IP. */
   function requestSender(src: string): string {
