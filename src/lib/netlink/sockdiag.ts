@@ -70,6 +70,8 @@ export interface DiagSocket {
   skmeminfo?: Partial<Record<Lowercase<keyof typeof SK_MEMINFO>, number>>;
   /** INET_DIAG_MARK (reported to CAP_NET_ADMIN only). */
   mark?: number;
+  /** INET_DIAG_CLASS_ID (sent with TCLASS): the net_cls classid, else sk_priority. */
+  classId?: number;
   cong?: string;
   tos?: number;
   tclass?: number;
@@ -193,6 +195,8 @@ export function decodeDiag(m: NlMessage, protocol: number): DiagSocket {
   }
   const mark = a.u32(INET_DIAG.MARK);
   if (mark !== undefined) s.mark = mark;
+  const classId = a.u32(INET_DIAG.CLASS_ID);
+  if (classId !== undefined) s.classId = classId;
   const cong = a.str(INET_DIAG.CONG);
   if (cong !== undefined) s.cong = cong;
   const tos = a.u8(INET_DIAG.TOS);
