@@ -10,7 +10,7 @@ import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { udpSocket, type Cmsg, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
-import { ether, icmp, icmpv6, ipv4, ipv6, raw, udp, type Layer } from '../src/lib/packet/index.js';
+import { ether, icmp, icmpv6, inetChecksum, ipv4, ipv6, raw, udp, type Layer } from '../src/lib/packet/index.js';
 import { ip4ToBytes, ip6ToBytes } from '../src/lib/addr.js';
 import { ip_mreqn, ipv6_mreq } from '../src/lib/uapi.js';
 
@@ -222,6 +222,24 @@ describe('IPv6 receive cmsgs: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS, IPV6_ORI
   });
 });
 
+describe('IPv4 datagrams on a dual-stack IPv6 socket', () => {
+  nets.it('IPV6_PKTINFO carries the v4-mapped destination and the ifindex; hop limit and tclass are not given, IP_TTL is', () => {
+    const n = nets.net(1);
+    const s = udpSocket(6);
+    try {
+      for (const o of [K.IPV6_RECVPKTINFO, K.IPV6_RECVHOPLIMIT, K.IPV6_RECVTCLASS]) s.setOption(K.SOL_IPV6, o, 1);
+      s.setOption(K.SOL_IP, K.IP_RECVTTL, 1);
+      s.bind('[::]:5106');
+      send4(n, n.router.ip4, n.addr4, 5106);
+      assert.deepEqual(received(s), [{ kind: 'pktinfo6', ifindex: n.ifindex, addr: `::ffff:${n.addr4}` }, { kind: 'ttl', value: 17 }]);
+      send4(n, n.router.ip4, '198.51.100.63', 5106, 'ff:ff:ff:ff:ff:ff');
+      assert.deepEqual(received(s), [{ kind: 'pktinfo6', ifindex: n.ifindex, addr: '::ffff:198.51.100.63' }, { kind: 'ttl', value: 17 }]);
+    } finally {
+      s.close();
+    }
+  });
+});
+
 // ---- the error queue ----
 
 /** A marked UDP socket with IP_RECVERR, connected through `n` to REMOTE4:dport. */
@@ -245,7 +263,7 @@ function err6(n: Network, dport: number, dst = REMOTE6): Socket<'inet6'> {
 function sent4(n: Network, s: Socket<'inet'>, dst: string, dport: number, to?: string): Layer[] {
   if (to === undefined) s.send(Buffer.from(PAYLOAD));
   else s.sendTo(Buffer.from(PAYLOAD), to);
-  return expectPacket(n, [ipv4({ src: n.addr4, dst }), udp({ sport: s.localAddress().port, dport }), raw(PAYLOAD)], { ignore: ['ipv4.id', 'ipv4.ttl', 'ipv4.flags', 'ipv4.df'] });
+  return expectPacket(n, [ipv4({ src: n.addr4, dst }), udp({ sport: s.localAddress().port, dport }), raw(PAYLOAD)], { ignore: ['ipv4.id', 'ipv4.ttl', 'ipv4.df'] });
 }
 function sent6(n: Network, s: Socket<'inet6'>, dport: number): Layer[] {
   s.send(Buffer.from(PAYLOAD));
@@ -385,6 +403,65 @@ describe('IP_RECVERR: sock_extended_err for ICMP errors and local errors', () =>
       assert.throws(() => s.send(Buffer.alloc(1473)), errnoIs('EMSGSIZE'));
       expectError(s, { errno: 90, origin: K.SO_EE_ORIGIN_LOCAL, type: 0, code: 0, info: 1500, offender: null }, v4(REMOTE4, 14));
       expectNone(n, { timeoutMs: 50 });
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('IP_RECVERR_RFC4884: ee_data gives the extension offset at a 128-byte original datagram, not at 124; a bad checksum flags it', () => {
+    const n = nets.net(1);
+    const s = err4(n, 16);
+    const body = Buffer.alloc(100, 0x5a); // 20 + 8 + 100 = the 128 bytes RFC 4884 requires
+    // An extension structure (version 2) with one 8-byte object; its checksum covers the structure.
+    const ext = (goodSum: boolean): Buffer => {
+      const e = Buffer.from([0x20, 0, 0, 0, 0, 8, 1, 1, 0, 0, 0, 16]);
+      e.writeUInt16BE(goodSum ? inetChecksum(e, 0, e.length) : 0x1234, 2);
+      return e;
+    };
+    const errorWith = (words: number, goodSum: boolean): { data: number; length: number } => {
+      s.send(body);
+      const q = expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4, df: true }), udp({ sport: s.localAddress().port, dport: 16 }), raw(body)], { ignore: ['ipv4.id'] });
+      // The length (in 32-bit words) is the second byte of the "unused" field of a destination unreachable.
+      inject(n, [ipv4({ src: n.router.ip4, dst: n.addr4 }), icmp({ icmpType: K.ICMP_DEST_UNREACH, code: K.ICMP_HOST_UNREACH, unused: words }), ...q, raw(ext(goodSum))]);
+      const m = s.recvError({ timeoutMs: 1000 });
+      return { data: m.error.data, length: m.data.length };
+    };
+    try {
+      assert.deepEqual(errorWith(32, true), { data: 0, length: 112 }); // option off: ee_data stays 0
+      s.setOption(K.SOL_IP, K.IP_RECVERR_RFC4884, 1);
+      // ee_rfc4884 { u16 len; u8 flags; u8 reserved }: len counts from the quoted payload (128 - 28).
+      assert.deepEqual(errorWith(32, true), { data: 100, length: 112 });
+      assert.deepEqual(errorWith(31, true), { data: 0, length: 112 });
+      assert.deepEqual(errorWith(32, false), { data: 100 | (K.SO_EE_RFC4884_FLAG_INVALID << 16), length: 112 });
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('an IPv4 error on a v4-mapped IPv6 socket needs IP_RECVERR: IPV6_RECVERR alone queues nothing (SO_ERROR is set)', () => {
+    const n = nets.net(2);
+    const s = udpSocket(6);
+    s.setMark(n.mark);
+    s.setOption(K.SOL_IPV6, K.IPV6_RECVERR, 1);
+    s.connect(`[::ffff:${REMOTE4}]:15`);
+    try {
+      const sendAndFail = (): void => {
+        s.send(Buffer.from(PAYLOAD));
+        const q = expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4 }), udp({ sport: s.localAddress().port, dport: 15 }), raw(PAYLOAD)], { ignore: ['ipv4.id', 'ipv4.ttl', 'ipv4.df'] });
+        inject(n, [ipv4({ src: n.router.ip4, dst: n.addr4 }), icmp({ icmpType: K.ICMP_DEST_UNREACH, code: K.ICMP_PORT_UNREACH }), ...q]);
+      };
+      sendAndFail();
+      assert.throws(() => s.recvError({ timeoutMs: 100 }), errnoIs('EAGAIN'));
+      assert.equal(s.pendingError(), 111);
+      // With IP_RECVERR the error is read as IPV6_RECVERR at SOL_IPV6, addresses v4-mapped.
+      s.setOption(K.SOL_IP, K.IP_RECVERR, 1);
+      sendAndFail();
+      const m = s.recvError({ timeoutMs: 1000 });
+      assert.equal(m.error.level, K.SOL_IPV6);
+      assert.deepEqual(
+        [m.error.errno, m.error.origin, m.error.icmpType, m.error.icmpCode, m.error.info, m.error.offender, m.from],
+        [111, ICMP, 3, 3, 0, v6(`::ffff:${n.router.ip4}`), v6(`::ffff:${REMOTE4}`, 15)],
+      );
     } finally {
       s.close();
     }
