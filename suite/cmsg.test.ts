@@ -265,10 +265,11 @@ function sent4(n: Network, s: Socket<'inet'>, dst: string, dport: number, to?: s
   else s.sendTo(Buffer.from(PAYLOAD), to);
   return expectPacket(n, [ipv4({ src: n.addr4, dst }), udp({ sport: s.localAddress().port, dport }), raw(PAYLOAD)], { ignore: ['ipv4.id', 'ipv4.ttl', 'ipv4.df'] });
 }
-function sent6(n: Network, s: Socket<'inet6'>, dport: number): Layer[] {
-  s.send(Buffer.from(PAYLOAD));
-  return expectPacket(n, [ipv6({ src: n.addr6, dst: REMOTE6 }), udp({ sport: s.localAddress().port, dport }), raw(PAYLOAD)]);
+function sent6Body(n: Network, s: Socket<'inet6'>, dport: number, body: Buffer): Layer[] {
+  s.send(body);
+  return expectPacket(n, [ipv6({ src: n.addr6, dst: REMOTE6 }), udp({ sport: s.localAddress().port, dport }), raw(body)]);
 }
+const sent6 = (n: Network, s: Socket<'inet6'>, dport: number): Layer[] => sent6Body(n, s, dport, Buffer.from(PAYLOAD));
 
 interface ErrWant {
   errno: number;
@@ -500,6 +501,27 @@ describe('IPV6_RECVERR: sock_extended_err for ICMPv6 errors and local errors', (
       const q = sent6(n1, s, 9);
       inject(n2, [ipv6({ src: n2.router.ip6, dst: n1.addr6 }), icmpv6({ icmpType: K.ICMPV6_TIME_EXCEED, code: 0 }), ...q]);
       expectError(s, { errno: 113, origin: ICMP6, type: 3, code: 0, info: 0, offender: v6(n2.router.ip6) }, v6(REMOTE6, 9));
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('IPV6_RECVERR_RFC4884: the length in 64-bit words; 16 (128 bytes) gives the offset 80, 15 gives nothing', () => {
+    const n = nets.net(2);
+    const s = err6(n, 17);
+    const body = Buffer.alloc(80, 0x5a); // 40 + 8 + 80 = 128 bytes
+    const ext = Buffer.from([0x20, 0, 0, 0, 0, 8, 1, 1, 0, 0, 0, 16]);
+    ext.writeUInt16BE(inetChecksum(ext, 0, ext.length), 2);
+    const errorWith = (words: number): number => {
+      const q = sent6Body(n, s, 17, body);
+      // icmp6_datagram_len is the first byte after the ICMPv6 checksum.
+      inject(n, [ipv6({ src: n.router.ip6, dst: n.addr6 }), icmpv6({ icmpType: K.ICMPV6_DEST_UNREACH, code: K.ICMPV6_ADDR_UNREACH, unused: words << 24 }), ...q, raw(ext)]);
+      return s.recvError({ timeoutMs: 1000 }).error.data;
+    };
+    try {
+      s.setOption(K.SOL_IPV6, K.IPV6_RECVERR_RFC4884, 1);
+      assert.equal(errorWith(16), 80);
+      assert.equal(errorWith(15), 0);
     } finally {
       s.close();
     }

@@ -339,6 +339,29 @@ describe('DEV_COND, MARK_COND, AUTO', () => {
   });
 });
 
+describe('CGROUP_COND', () => {
+  nets.it('CGROUP_COND selects by the cgroup id INET_DIAG_CGROUP_ID reports; id + 1 and id - 1 select nothing', (t) => {
+    const s = udpSocket(4);
+    s.bind('127.0.0.1:3601');
+    try {
+      const id = dump({}).find((x) => x.sport === 3601)?.cgroupId;
+      if (id === undefined) return t.skip('kernel built without CONFIG_SOCK_CGROUP_DATA (no INET_DIAG_CGROUP_ID)');
+      const cg = (v: bigint): Buffer => {
+        const arg = Buffer.alloc(8);
+        arg.writeBigUInt64LE(v);
+        return Buffer.concat([op(BC.CGROUP_COND, 12, 16), arg]);
+      };
+      assert.deepEqual(selected([3601], cg(id)), [3601]);
+      assert.deepEqual(selected([3601], cg(id + 1n)), []);
+      assert.deepEqual(selected([3601], cg(id - 1n)), []);
+      // The id is a u64 after the op: 8 bytes short of it is refused.
+      assert.throws(() => dump({ bc: Buffer.concat([op(BC.CGROUP_COND, 8, 12), Buffer.alloc(4)]) }), errnoIs('EINVAL'));
+    } finally {
+      s.close();
+    }
+  });
+});
+
 describe('the audit: inet_diag_bc_audit refuses bad programs with EINVAL', () => {
   const refused = (bc: Buffer): void => assert.throws(() => dump({ bc }), errnoIs('EINVAL'), bc.toString('hex'));
   const accepted = (bc: Buffer): void => assert.doesNotThrow(() => dump({ bc }), bc.toString('hex'));
