@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks.js';
 import { decodeDiag, inetDiagReqV2, openSockDiag, type DiagSocket } from '../src/lib/netlink/sockdiag.js';
 import { nla } from '../src/lib/netlink/attr.js';
-import { udpSocket, type Socket } from '../src/lib/socket.js';
+import { openSocket, udpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
 import { asUser } from '../src/lib/creds.js';
 import { ipToBytes } from '../src/lib/addr.js';
-import { layer } from '../src/lib/packet/index.js';
+import { ipv4, layer, tcp } from '../src/lib/packet/index.js';
+import { expectPacket } from '../src/lib/expect.js';
 import { listenOn, tcpPeer, type TcpPeer } from '../src/lib/tcp-peer.js';
 import { INET_DIAG, INET_DIAG_BC, INET_DIAG_REQ } from '../src/lib/include/uapi/linux/inet_diag.js';
 import { SOCK_DIAG_MSG } from '../src/lib/include/uapi/linux/sock_diag.js';
@@ -499,6 +500,58 @@ describe('TCP dumps by state mask', () => {
       // AUTO selects everything but the listener: sk_clone_lock() clears SOCK_BINDPORT_LOCK in
       // accepted children, and request and TIME_WAIT minisockets have no userlocks at all.
       assert.deepEqual(byPeer(dump({ ...TCP, bc: op(BC.AUTO, 4, 8) })), all.filter((x) => x !== '0/listen'));
+    } finally {
+      for (const p of peers) p.send('R', { window: 0 });
+      closeAll(open);
+    }
+  });
+});
+
+describe('TCP dumps by state mask: the closing states and SYN_SENT', () => {
+  nets.it('FIN_WAIT1, CLOSING, LAST_ACK, SYN_SENT: each mask selects exactly its socket', () => {
+    const n = nets.net(1);
+    const listener = listenOn(n, LPORT);
+    const open: Socket<'inet'>[] = [listener];
+    const peers: TcpPeer[] = [];
+    try {
+      // FIN_WAIT1: our FIN is not acknowledged.
+      const f1 = connect(n, listener, PEER + 6);
+      open.push(f1.sock);
+      peers.push(f1.peer);
+      f1.sock.shutdown('write');
+      f1.peer.expect('FA');
+      // CLOSING: the peer's FIN crosses ours (it acknowledges only the handshake).
+      const cl = connect(n, listener, PEER + 7);
+      open.push(cl.sock);
+      peers.push(cl.peer);
+      cl.sock.shutdown('write');
+      cl.peer.expect('FA');
+      cl.peer.send('FA', { ack: 1 });
+      cl.peer.expect('A');
+      // LAST_ACK: the peer closed first, then we did; our FIN is not acknowledged.
+      const la = connect(n, listener, PEER + 8);
+      open.push(la.sock);
+      peers.push(la.peer);
+      la.peer.send('FA');
+      la.peer.expect('A');
+      la.sock.shutdown('write');
+      la.peer.expect('FA');
+      // SYN_SENT: a connect from LPORT + 1 that is never answered.
+      const ss = openSocket('inet', 'stream', 0, { nonBlocking: true });
+      open.push(ss);
+      ss.setMark(n.mark);
+      ss.bind(`${n.addr4}:${LPORT + 1}`);
+      assert.throws(() => ss.connect(`${REMOTE4}:${PEER + 9}`), errnoIs('EINPROGRESS'));
+      expectPacket(n, [ipv4({ src: n.addr4, dst: REMOTE4 }), tcp({ sport: LPORT + 1, dport: PEER + 9, flags: 'S' })], { ignore: ['ipv4.id', 'ipv4.df', 'ipv4.ttl', 'tcp.seq', 'tcp.window', 'tcp.options'] });
+
+      const mine = (ss2: DiagSocket[]): string[] => ss2.filter((s) => s.sport === LPORT || s.sport === LPORT + 1).map((s) => `${s.dport}/${String(s.state)}`).sort();
+      assert.deepEqual(mine(dump({ ...TCP })), ['0/listen', `${PEER + 6}/fin_wait1`, `${PEER + 7}/closing`, `${PEER + 8}/last_ack`, `${PEER + 9}/syn_sent`].sort());
+      const one = (st: keyof typeof TCP_STATE): string[] => mine(dump({ ...TCP, states: stateBit(st) }));
+      assert.deepEqual(one('FIN_WAIT1'), [`${PEER + 6}/fin_wait1`]);
+      assert.deepEqual(one('CLOSING'), [`${PEER + 7}/closing`]);
+      assert.deepEqual(one('LAST_ACK'), [`${PEER + 8}/last_ack`]);
+      assert.deepEqual(one('SYN_SENT'), [`${PEER + 9}/syn_sent`]);
+      assert.deepEqual(mine(dump({ ...TCP, states: stateBit('FIN_WAIT1', 'LAST_ACK') })), [`${PEER + 6}/fin_wait1`, `${PEER + 8}/last_ack`]);
     } finally {
       for (const p of peers) p.send('R', { window: 0 });
       closeAll(open);
