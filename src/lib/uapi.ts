@@ -65,6 +65,11 @@ export const in6_pktinfo = struct('in6_pktinfo', {
   ifindex: i32,
 });
 
+/** IPV6_PATHMTU (receive): the destination and its path MTU (include/uapi/linux/ipv6.h). */
+export const ip6_mtuinfo = struct('ip6_mtuinfo', {
+  addr: sockaddr_in6,
+  mtu: u32,
+});
 // include/uapi/linux/in6.h
 export const ipv6_mreq = struct('ipv6_mreq', {
   multiaddr: bytes(16),

@@ -70,6 +70,10 @@ export interface DiagSocket {
   skmeminfo?: Partial<Record<Lowercase<keyof typeof SK_MEMINFO>, number>>;
   /** INET_DIAG_MARK (reported to CAP_NET_ADMIN only). */
   mark?: number;
+  /** INET_DIAG_CLASS_ID (sent with TCLASS): the net_cls classid, else sk_priority. */
+  classId?: number;
+  /** INET_DIAG_CGROUP_ID (CONFIG_SOCK_CGROUP_DATA): the cgroup v2 id of the socket, what INET_DIAG_BC_CGROUP_COND compares. */
+  cgroupId?: bigint;
   cong?: string;
   tos?: number;
   tclass?: number;
@@ -193,6 +197,10 @@ export function decodeDiag(m: NlMessage, protocol: number): DiagSocket {
   }
   const mark = a.u32(INET_DIAG.MARK);
   if (mark !== undefined) s.mark = mark;
+  const classId = a.u32(INET_DIAG.CLASS_ID);
+  if (classId !== undefined) s.classId = classId;
+  const cgroupId = a.u64(INET_DIAG.CGROUP_ID);
+  if (cgroupId !== undefined) s.cgroupId = cgroupId;
   const cong = a.str(INET_DIAG.CONG);
   if (cong !== undefined) s.cong = cong;
   const tos = a.u8(INET_DIAG.TOS);

@@ -3,9 +3,9 @@
 import { errnoName } from '../sys/errno.js';
 import type { ErrnoCode } from '../sys/error.js';
 import { SOL_IP, SOL_IPV6 } from '../include/linux/socket.js';
-import { IP_PKTINFO, IP_RECVERR, IP_TOS, IP_TTL } from '../include/uapi/linux/in.js';
-import { IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVERR, IPV6_TCLASS } from '../include/uapi/linux/in6.js';
-import { cmsghdr, in6_pktinfo, in_pktinfo, sock_extended_err } from '../uapi.js';
+import { IP_ORIGDSTADDR, IP_PKTINFO, IP_RECVERR, IP_TOS, IP_TTL } from '../include/uapi/linux/in.js';
+import { IPV6_HOPLIMIT, IPV6_ORIGDSTADDR, IPV6_PATHMTU, IPV6_PKTINFO, IPV6_RECVERR, IPV6_TCLASS } from '../include/uapi/linux/in6.js';
+import { cmsghdr, in6_pktinfo, in_pktinfo, ip6_mtuinfo, sock_extended_err } from '../uapi.js';
 import { bytesToIp4, bytesToIp6, ip4ToBytes, ip6ToBytes } from '../addr.js';
 import { decodeSockAddr, type SockAddr } from './sockaddr.js';
 
@@ -59,6 +59,17 @@ export interface RecvErr {
   /** The address of the node that sent the error (null when the kernel gave none). */
   offender: SockAddr | null;
 }
+/** IP_ORIGDSTADDR / IPV6_ORIGDSTADDR: the datagram's destination address and port (a sockaddr_in/in6). */
+export interface OrigDst {
+  kind: 'origdst';
+  address: SockAddr;
+}
+/** IPV6_PATHMTU (with IPV6_RECVPATHMTU): struct ip6_mtuinfo, the destination and its path MTU. */
+export interface PathMtu {
+  kind: 'pathmtu';
+  address: SockAddr;
+  mtu: number;
+}
 /** Anything not decoded above, as raw bytes. */
 export interface RawCmsg {
   kind: 'raw';
@@ -66,7 +77,7 @@ export interface RawCmsg {
   type: number;
   data: Buffer;
 }
-export type Cmsg = PktInfo4 | PktInfo6 | Ttl | HopLimit | Tos | TClass | RecvErr | RawCmsg;
+export type Cmsg = PktInfo4 | PktInfo6 | Ttl | HopLimit | Tos | TClass | RecvErr | OrigDst | PathMtu | RawCmsg;
 
 /** What sendmsg accepts: pktinfo's receive-only fields are optional. */
 export type CmsgOut =
@@ -151,6 +162,10 @@ function decodeOne(r: RawCmsg): Cmsg {
     if (r.type === IP_TTL && d.length >= 4) return { kind: 'ttl', value: d.readInt32LE(0) };
     // The kernel delivers IP_TOS as a single byte (ip_cmsg_recv_tos).
     if (r.type === IP_TOS && d.length >= 1) return { kind: 'tos', value: d.readUInt8(0) };
+    if (r.type === IP_ORIGDSTADDR) {
+      const a = decodeSockAddr(d);
+      if (a !== null) return { kind: 'origdst', address: a };
+    }
   }
   if (r.level === SOL_IPV6) {
     if (r.type === IPV6_PKTINFO && d.length >= in6_pktinfo.size) {
@@ -159,6 +174,14 @@ function decodeOne(r: RawCmsg): Cmsg {
     }
     if (r.type === IPV6_HOPLIMIT && d.length >= 4) return { kind: 'hoplimit', value: d.readInt32LE(0) };
     if (r.type === IPV6_TCLASS && d.length >= 4) return { kind: 'tclass', value: d.readInt32LE(0) };
+    if (r.type === IPV6_ORIGDSTADDR) {
+      const a = decodeSockAddr(d);
+      if (a !== null) return { kind: 'origdst', address: a };
+    }
+    if (r.type === IPV6_PATHMTU && d.length >= ip6_mtuinfo.size) {
+      const a = decodeSockAddr(d.subarray(0, ip6_mtuinfo.fields.addr.size));
+      if (a !== null) return { kind: 'pathmtu', address: a, mtu: ip6_mtuinfo.unpack(d).mtu };
+    }
   }
   const isErr = (r.level === SOL_IP && r.type === IP_RECVERR) || (r.level === SOL_IPV6 && r.type === IPV6_RECVERR);
   if (isErr && d.length >= sock_extended_err.size) {

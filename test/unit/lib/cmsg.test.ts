@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeCmsgs, encodeCmsgs, findCmsg, splitCmsgs } from '../../../src/lib/socket/cmsg.js';
 import { K } from '../../../src/lib/sys/index.js';
-import { sock_extended_err, sockaddr_in6, cmsghdr } from '../../../src/lib/uapi.js';
-import { ip6ToBytes } from '../../../src/lib/addr.js';
+import { sock_extended_err, sockaddr_in, sockaddr_in6, cmsghdr, ip6_mtuinfo } from '../../../src/lib/uapi.js';
+import { ip4ToBytes, ip6ToBytes } from '../../../src/lib/addr.js';
 
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
 
@@ -106,6 +106,27 @@ describe('cmsg encoding', () => {
     const e = findCmsg(decodeCmsgs(b), 'recverr');
     assert.equal(e?.code, 'EMSGSIZE');
     assert.equal(e?.offender, null);
+  });
+
+  it('decodes IP_ORIGDSTADDR and IPV6_ORIGDSTADDR (a sockaddr_in / sockaddr_in6, include/uapi/linux/in.h, in6.h)', () => {
+    const v4 = sockaddr_in.pack({ family: K.AF_INET, port: 5000, addr: ip4ToBytes('192.0.2.9') });
+    const v6 = sockaddr_in6.pack({ family: K.AF_INET6, port: 5001, addr: ip6ToBytes('2001:db8::9') });
+    const b = encodeCmsgs([
+      { kind: 'raw', level: K.SOL_IP, type: K.IP_ORIGDSTADDR, data: v4 },
+      { kind: 'raw', level: K.SOL_IPV6, type: K.IPV6_ORIGDSTADDR, data: v6 },
+    ]);
+    assert.deepEqual(decodeCmsgs(b), [
+      { kind: 'origdst', address: { family: 'inet', address: '192.0.2.9', port: 5000 } },
+      { kind: 'origdst', address: { family: 'inet6', address: '2001:db8::9', port: 5001, flowinfo: 0, scopeId: 0 } },
+    ]);
+  });
+
+  it('decodes IPV6_PATHMTU (struct ip6_mtuinfo, include/uapi/linux/ipv6.h: sockaddr_in6 then u32 mtu)', () => {
+    assert.equal(ip6_mtuinfo.size, 32);
+    const d = ip6_mtuinfo.pack({ addr: { family: K.AF_INET6, port: 9, addr: ip6ToBytes('2001:db8:ff::1') }, mtu: 1280 });
+    assert.equal(d.readUInt32LE(28), 1280);
+    const b = encodeCmsgs([{ kind: 'raw', level: K.SOL_IPV6, type: K.IPV6_PATHMTU, data: d }]);
+    assert.deepEqual(decodeCmsgs(b), [{ kind: 'pathmtu', address: { family: 'inet6', address: '2001:db8:ff::1', port: 9, flowinfo: 0, scopeId: 0 }, mtu: 1280 }]);
   });
 
   it('stops at a truncated header instead of reading past the buffer', () => {

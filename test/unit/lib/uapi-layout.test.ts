@@ -64,6 +64,7 @@ const C: Record<string, CLayout> = {
     fields: { multiaddr: 'imr_multiaddr', address: 'imr_address', ifindex: 'imr_ifindex' },
   },
   in6_pktinfo: { ctype: 'struct in6_pktinfo', fields: { addr: 'ipi6_addr', ifindex: 'ipi6_ifindex' } },
+  ip6_mtuinfo: { ctype: 'struct ip6_mtuinfo', fields: { addr: 'ip6m_addr', mtu: 'ip6m_mtu' } },
   ipv6_mreq: { ctype: 'struct ipv6_mreq', fields: { multiaddr: 'ipv6mr_multiaddr', ifindex: 'ipv6mr_ifindex' } },
   in6_flowlabel_req: {
     ctype: 'struct in6_flowlabel_req',

@@ -9,3 +9,5 @@ export const SO_EE_ORIGIN_TXSTATUS = 4;
 export const SO_EE_ORIGIN_ZEROCOPY = 5;
 export const SO_EE_ORIGIN_TXTIME = 6;
 export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
+/** sock_ee_data_rfc4884.flags: the ICMP extension structure failed validation. */
+export const SO_EE_RFC4884_FLAG_INVALID = 1;
