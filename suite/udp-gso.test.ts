@@ -17,11 +17,13 @@
 // - UDP GRO (udp4/6_gro_receive) coalesces same-size segments of one flow for a socket with
 //   UDP_GRO, through NAPI (IFF_NAPI); recvmsg gives one payload and a UDP_GRO cmsg with gso_size.
 import { describe } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE4, REMOTE6, type Network } from '../src/lib/networks.js';
 import { isNoise } from '../src/lib/expect.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
+import { clockTicks } from '../src/lib/sys/calls.js';
 import { counterDelta, ipCounters } from '../src/lib/counters.js';
 import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_UFO } from '../src/lib/include/uapi/linux/if_tun.js';
 import {
@@ -30,7 +32,8 @@ import {
   type Layer, type VirtioNetHdr,
 } from '../src/lib/packet/index.js';
 
-const nets = useNetworks({ count: 1, tap: { vnetHdr: true, napi: true } });
+// The file's own namespace (freshNetns false): the agent's /sys then shows net1 (gro_flush_timeout).
+const nets = useNetworks({ count: 1, freshNetns: false, tap: { vnetHdr: true, napi: true } });
 
 const SPORT = 5300;
 const DPORT = 6300;
@@ -335,6 +338,99 @@ describe('TUNSETOFFLOAD and the virtio_net_hdr on input', () => {
       } finally {
         s.close();
       }
+    });
+  }
+});
+
+/** net/ipv4/udp_offload.c (6.1): a GRO train is complete at this many segments. */
+const UDP_GRO_CNT_MAX = 64;
+
+/**
+ * Wait (spinning, at most ~1000 times(2) calls) for the clock tick to change, so that what follows
+ * starts at the beginning of a jiffy (HZ is USER_HZ, 100, in both kernels). With time-travel the
+ * clock stands still while the guest is busy and the wait gives up at once in effect.
+ */
+function tickStart(): number {
+  const t0 = clockTicks();
+  for (let i = 0; i < 1000; i++) {
+    const t = clockTicks();
+    if (t !== t0) return t;
+  }
+  return t0;
+}
+
+describe('UDP_GRO: segments written to a NAPI tap, coalesced for the socket', () => {
+  /**
+   * Write the segments (sizes) of one flow, IPv4 with DF and consecutive ids as GSO makes them,
+   * and return every datagram the socket reads: payload and its UDP_GRO cmsg (null without one).
+   * GRO holds a train until gro_flush_timeout (set here); napi_complete_done still flushes what
+   * is older than a jiffy, so the train is written from the start of a jiffy, and one that still
+   * crosses a jiffy boundary is written again (at most 10 times) rather than judged.
+   */
+  function receive(n: Network, v: V, gro: boolean, sizes: readonly number[]): { data: Buffer; gso: number | null }[] {
+    const sysfs = `/sys/class/net/${n.ifname}/gro_flush_timeout`;
+    const s = udpSocket(v);
+    try {
+      s.bind({ address: local(n, v), port: SPORT });
+      s.setOption(K.SOL_UDP, K.UDP_GRO, gro ? 1 : 0);
+      assert.equal(s.getIntOption(K.SOL_UDP, K.UDP_GRO), gro ? 1 : 0);
+      // 20 ms: longer than a jiffy (HZ 100), so within one jiffy only the train's end flushes it.
+      writeFileSync(sysfs, '20000000');
+      const frames = sizes.map((len, i) => {
+        const ip = v === 4 ? ipv4({ src: REMOTE4, dst: n.addr4, ttl: 64, df: true, id: 0x100 + i }) : ipv6({ src: REMOTE6, dst: n.addr6, hlim: 64 });
+        return build([ether({ src: n.router.mac, dst: n.mac }), ip, udp({ sport: DPORT, dport: SPORT }), raw(payload(len, i))]);
+      });
+      for (let attempt = 1; ; attempt++) {
+        const j0 = tickStart();
+        for (const f of frames) n.write(f);
+        const j1 = clockTicks();
+        const got: { data: Buffer; gso: number | null }[] = [];
+        for (;;) {
+          let m;
+          try {
+            m = s.recvMsg({ timeoutMs: got.length === 0 ? 1000 : 50 });
+          } catch (e) {
+            if (errnoIs('EAGAIN')(e)) break;
+            throw e;
+          }
+          const c = m.control.filter((x) => x.kind === 'raw' && x.level === K.SOL_UDP && x.type === K.UDP_GRO);
+          assert.ok(c.length <= 1 && m.control.length === c.length, `unexpected control messages: ${JSON.stringify(m.control)}`);
+          const cm = c[0];
+          got.push({ data: m.data, gso: cm && cm.kind === 'raw' ? cm.data.readInt32LE(0) : null });
+        }
+        if (j0 === j1 || attempt === 10) return got;
+      }
+    } finally {
+      writeFileSync(sysfs, '0');
+      s.close();
+    }
+  }
+
+  const concat = (sizes: readonly number[], from: number, to: number): Buffer => Buffer.concat(sizes.slice(from, to).map((len, i) => payload(len, from + i)));
+
+  for (const v of [4, 6] as const) {
+    nets.it(`IPv${v}: UDP_GRO on: 1000, 1000, 500 arrive as one 2500-byte datagram with UDP_GRO 1000`, () => {
+      const sizes = [1000, 1000, 500];
+      assert.deepEqual(receive(nets.net(1), v, true, sizes), [{ data: concat(sizes, 0, 3), gso: 1000 }]);
+    });
+
+    nets.it(`IPv${v}: UDP_GRO off: the same segments arrive as three datagrams without a cmsg`, () => {
+      const sizes = [1000, 1000, 500];
+      assert.deepEqual(receive(nets.net(1), v, false, sizes), sizes.map((_, i) => ({ data: concat(sizes, i, i + 1), gso: null })));
+    });
+
+    nets.it(`IPv${v}: a shorter segment ends the train, a longer one starts another: 1000, 500, 1000 give 1500 (UDP_GRO 1000) and a plain 1000`, () => {
+      const sizes = [1000, 500, 1000];
+      assert.deepEqual(receive(nets.net(1), v, true, sizes), [{ data: concat(sizes, 0, 2), gso: 1000 }, { data: concat(sizes, 2, 3), gso: null }]);
+    });
+
+    nets.it(`IPv${v}: ${UDP_GRO_CNT_MAX - 1} and ${UDP_GRO_CNT_MAX} segments coalesce whole; the ${UDP_GRO_CNT_MAX + 1}th starts a new datagram`, () => {
+      for (const count of [UDP_GRO_CNT_MAX - 1, UDP_GRO_CNT_MAX]) {
+        const sizes = Array.from({ length: count }, () => 100);
+        assert.deepEqual(receive(nets.net(1), v, true, sizes), [{ data: concat(sizes, 0, count), gso: 100 }], `${count} segments`);
+      }
+      const sizes = Array.from({ length: UDP_GRO_CNT_MAX + 1 }, () => 100);
+      assert.deepEqual(receive(nets.net(1), v, true, sizes), [{ data: concat(sizes, 0, UDP_GRO_CNT_MAX), gso: 100 }, { data: concat(sizes, UDP_GRO_CNT_MAX, UDP_GRO_CNT_MAX + 1), gso: null }]);
     });
   }
 });
