@@ -2,7 +2,7 @@
 // with a virtio_net_hdr. Facts from Linux 6.1:
 // - udp_send_skb (net/ipv4/udp.c; udp_v6_send_skb alike): with a gso_size, headers plus
 //   min(payload, gso_size) above the path MTU is EMSGSIZE; a payload above gso_size *
-//   UDP_MAX_SEGMENTS (128 in 6.1, include/linux/udp.h) is EINVAL; SO_NO_CHECK is EINVAL; a route
+//   UDP_MAX_SEGMENTS (128 in 6.1, include/linux/udp.h) is EINVAL; so is sk_no_check_tx; a route
 //   whose device cannot checksum (ip_summed not CHECKSUM_PARTIAL) is EIO. A payload up to gso_size
 //   is one plain datagram.
 // - A tap has NETIF_F_HW_CSUM only after TUNSETOFFLOAD with TUN_F_CSUM (tun_net_fix_features), and
@@ -16,6 +16,7 @@
 //   and ignores DATA_VALID: a wrong checksum without NEEDS_CSUM is dropped and counted.
 // - UDP GRO (udp4/6_gro_receive) coalesces same-size segments of one flow for a socket with
 //   UDP_GRO, through NAPI (IFF_NAPI); recvmsg gives one payload and a UDP_GRO cmsg with gso_size.
+//   A train ends at UDP_GRO_CNT_MAX (64) segments, and a segment without a checksum is never held.
 import { describe } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -252,22 +253,34 @@ describe('UDP_SEGMENT refusals', () => {
     }
   });
 
-  nets.it('SO_NO_CHECK with UDP_SEGMENT is EINVAL; without it the datagram leaves', () => {
-    const n = nets.net(1);
-    offloads(n, TUN_F_CSUM);
-    const s = sock(n, 4);
-    try {
-      s.setOption(K.SOL_UDP, K.UDP_SEGMENT, 1000);
-      s.setOption(K.SOL_SOCKET, K.SO_NO_CHECK, 1);
-      assert.throws(() => s.send(payload(1500)), errnoIs('EINVAL'));
-      noneVnet(n);
-      s.setOption(K.SOL_SOCKET, K.SO_NO_CHECK, 0);
-      s.send(payload(1500));
-      expectSegments(n, 4, payload(1500), 1000);
-    } finally {
-      s.close();
-    }
-  });
+  for (const v of [4, 6] as const) {
+    const opt = v === 4 ? { name: 'SO_NO_CHECK', level: K.SOL_SOCKET, opt: K.SO_NO_CHECK } : { name: 'UDP_NO_CHECK6_TX', level: K.SOL_UDP, opt: K.UDP_NO_CHECK6_TX };
+    nets.it(`IPv${v}: ${opt.name} with UDP_SEGMENT is EINVAL; alone, a datagram leaves with checksum 0 and no NEEDS_CSUM; off again, in checksummed segments`, () => {
+      const n = nets.net(1);
+      offloads(n, TUN_F_CSUM);
+      const s = sock(n, v);
+      try {
+        s.setOption(K.SOL_UDP, K.UDP_SEGMENT, 1000);
+        s.setOption(opt.level, opt.opt, 1);
+        assert.throws(() => s.send(payload(1500)), errnoIs('EINVAL'));
+        assert.throws(() => s.send(payload(500)), errnoIs('EINVAL'));
+        noneVnet(n);
+        s.setOption(K.SOL_UDP, K.UDP_SEGMENT, 0);
+        s.send(payload(500));
+        const r = readVnet(n);
+        assert.ok(r);
+        assert.deepEqual(r.hdr, { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0 });
+        const d = diff(r.frame.subarray(14), [datagram(n, v, payload(500), v === 4 ? r.frame.readUInt16BE(18) : 0)[0]!, udp({ sport: SPORT, dport: DPORT, checksum: 0 }), raw(payload(500))]);
+        assert.equal(d.length, 0, formatDiff(d));
+        s.setOption(opt.level, opt.opt, 0);
+        s.setOption(K.SOL_UDP, K.UDP_SEGMENT, 1000);
+        s.send(payload(1500));
+        expectSegments(n, v, payload(1500), 1000);
+      } finally {
+        s.close();
+      }
+    });
+  }
 });
 
 describe('TUNSETOFFLOAD and the virtio_net_hdr on input', () => {
@@ -367,7 +380,7 @@ describe('UDP_GRO: segments written to a NAPI tap, coalesced for the socket', ()
    * is older than a jiffy, so the train is written from the start of a jiffy, and one that still
    * crosses a jiffy boundary is written again (at most 10 times) rather than judged.
    */
-  function receive(n: Network, v: V, gro: boolean, sizes: readonly number[]): { data: Buffer; gso: number | null }[] {
+  function receive(n: Network, v: V, gro: boolean, sizes: readonly number[], checksum?: number): { data: Buffer; gso: number | null }[] {
     const sysfs = `/sys/class/net/${n.ifname}/gro_flush_timeout`;
     const s = udpSocket(v);
     try {
@@ -378,7 +391,7 @@ describe('UDP_GRO: segments written to a NAPI tap, coalesced for the socket', ()
       writeFileSync(sysfs, '20000000');
       const frames = sizes.map((len, i) => {
         const ip = v === 4 ? ipv4({ src: REMOTE4, dst: n.addr4, ttl: 64, df: true, id: 0x100 + i }) : ipv6({ src: REMOTE6, dst: n.addr6, hlim: 64 });
-        return build([ether({ src: n.router.mac, dst: n.mac }), ip, udp({ sport: DPORT, dport: SPORT }), raw(payload(len, i))]);
+        return build([ether({ src: n.router.mac, dst: n.mac }), ip, udp({ sport: DPORT, dport: SPORT, ...(checksum === undefined ? {} : { checksum }) }), raw(payload(len, i))]);
       });
       for (let attempt = 1; ; attempt++) {
         const j0 = tickStart();
@@ -423,6 +436,13 @@ describe('UDP_GRO: segments written to a NAPI tap, coalesced for the socket', ()
       const sizes = [1000, 500, 1000];
       assert.deepEqual(receive(nets.net(1), v, true, sizes), [{ data: concat(sizes, 0, 2), gso: 1000 }, { data: concat(sizes, 2, 3), gso: null }]);
     });
+
+    if (v === 4) {
+      nets.it('IPv4: segments without a UDP checksum (0) are not coalesced: three datagrams without a cmsg', () => {
+        const sizes = [1000, 1000, 500];
+        assert.deepEqual(receive(nets.net(1), v, true, sizes, 0), sizes.map((_, i) => ({ data: concat(sizes, i, i + 1), gso: null })));
+      });
+    }
 
     nets.it(`IPv${v}: ${UDP_GRO_CNT_MAX - 1} and ${UDP_GRO_CNT_MAX} segments coalesce whole; the ${UDP_GRO_CNT_MAX + 1}th starts a new datagram`, () => {
       for (const count of [UDP_GRO_CNT_MAX - 1, UDP_GRO_CNT_MAX]) {
