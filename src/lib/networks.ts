@@ -20,7 +20,7 @@ import { openRoute, type Rtnl, type RuleSpec } from './netlink/route.js';
 import { build, ether, ipv6, ndOpt, routerAdvert, writePcap, type NdOption } from './packet/index.js';
 import { udpSocket } from './socket.js';
 import { sysctl } from './sysctl.js';
-import { openTap, type TunDevice } from './tun.js';
+import { openTap, type TunDevice, type TunOptions } from './tun.js';
 
 /** A frame seen on a network's wire, in either direction, for the pcap. */
 export interface CapturedFrame {
@@ -68,6 +68,11 @@ export interface NetworksOptions {
   dad?: boolean;
   /** Unshare a fresh network namespace for the file (default true). */
   freshNetns?: boolean;
+  /**
+   * Offload options for every network's tap (default none: plain frames, no offloads):
+   * a virtio_net_hdr (tap.readVnet/writeVnet; Network.read/write hide it), TUN_F_* offloads, NAPI.
+   */
+  tap?: Pick<TunOptions, 'vnetHdr' | 'vnetHdrSize' | 'offload' | 'napi'>;
 }
 
 /** Remote (off-link) targets reachable through every network's router. */
@@ -197,7 +202,7 @@ export function setupNetworks(opts: NetworksOptions = {}): Networks & { teardown
     setSysctl('net.ipv6.auto_flowlabels', 0);
     for (let id = 1; id <= count; id++) {
       const mac = `02:00:00:00:${id.toString(16).padStart(2, '0')}:01`;
-      const tap = openTap({ name: `net${id}`, mac, up: false });
+      const tap = openTap({ ...opts.tap, name: `net${id}`, mac, up: false });
       taps.push(tap);
       const conf = `net/ipv6/conf/${tap.name}`;
       // Per-interface settings vanish with the interface; no restore needed.

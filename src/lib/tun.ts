@@ -1,11 +1,12 @@
 // tun and tap devices: the test holds the "wire" end. Frames the kernel transmits on the device
 // are read here; frames written here are received by the kernel as if they came off the wire.
-import { IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF } from './include/uapi/linux/if_tun.js';
+import { IFF_NAPI, IFF_NO_PI, IFF_TAP, IFF_TUN, IFF_VNET_HDR, TUNSETIFF, TUNSETOFFLOAD, TUNSETVNETHDRSZ } from './include/uapi/linux/if_tun.js';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from './include/uapi/asm-generic/fcntl.js';
 import { POLLIN } from './include/uapi/asm-generic/poll.js';
 import { withRoute, type LinkChange } from './netlink/route.js';
 import * as sys from './sys/calls.js';
 import { isSysError } from './sys/error.js';
+import { decodeVnetHdr, encodeVnetHdr, VIRTIO_NET_HDR_LEN, type VirtioNetHdr } from './packet/virtio-net.js';
 import { ifreq_flags } from './uapi.js';
 
 export interface TunOptions {
@@ -16,6 +17,17 @@ export interface TunOptions {
   mtu?: number;
   /** Keep the 4-byte struct tun_pi before each frame (default false: IFF_NO_PI). */
   packetInfo?: boolean;
+  /**
+   * IFF_VNET_HDR: a struct virtio_net_hdr before each frame (default false). read()/write() then
+   * hide it (a zero header on write); readVnet()/writeVnet() see it.
+   */
+  vnetHdr?: boolean;
+  /** TUNSETVNETHDRSZ (default the kernel's, 10); needs vnetHdr. */
+  vnetHdrSize?: number;
+  /** TUNSETOFFLOAD TUN_F_* flags set before the link comes up (default: none, the kernel's default). */
+  offload?: number;
+  /** IFF_NAPI: written frames go through NAPI and GRO (default false). */
+  napi?: boolean;
 }
 
 export interface TapOptions extends TunOptions {
@@ -41,6 +53,14 @@ export interface TunDevice {
   readMatching(match: (frame: Buffer) => boolean, opts?: { timeoutMs?: number }): Buffer | null;
   /** Inject one frame into the kernel. */
   write(frame: Uint8Array): void;
+  /** The virtio_net_hdr size before each frame (0 without IFF_VNET_HDR). */
+  readonly vnetHdrSize: number;
+  /** TUNSETOFFLOAD: TUN_F_* flags (0 turns every offload off). */
+  setOffload(flags: number): void;
+  /** Next frame with its virtio_net_hdr (vnetHdr devices only), or null after timeoutMs. */
+  readVnet(opts?: { timeoutMs?: number }): { hdr: VirtioNetHdr; frame: Buffer } | null;
+  /** Inject one frame behind the given virtio_net_hdr (vnetHdr devices only). */
+  writeVnet(hdr: Partial<VirtioNetHdr>, frame: Uint8Array): void;
   /** Discard queued frames; returns how many. */
   drain(): number;
   /** Close the fd: a non-persistent device disappears with it. Idempotent. */
@@ -51,11 +71,23 @@ function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
   const fd = sys.open('/dev/net/tun', O_RDWR | O_NONBLOCK | O_CLOEXEC);
   let name: string;
   let ifindex: number;
+  const vnet = opts.vnetHdr ?? false;
+  if (!vnet && opts.vnetHdrSize !== undefined) throw new RangeError('tun: vnetHdrSize needs vnetHdr: true');
+  const hdrSize = vnet ? (opts.vnetHdrSize ?? VIRTIO_NET_HDR_LEN) : 0;
+  const setOffload = (flags: number): void => {
+    sys.ioctl(fd, TUNSETOFFLOAD, flags);
+  };
   try {
-    const flags = (kind === 'tun' ? IFF_TUN : IFF_TAP) | (opts.packetInfo ? 0 : IFF_NO_PI);
+    const flags = (kind === 'tun' ? IFF_TUN : IFF_TAP) | (opts.packetInfo ? 0 : IFF_NO_PI) | (vnet ? IFF_VNET_HDR : 0) | (opts.napi ? IFF_NAPI : 0);
     const req = ifreq_flags.pack({ name: opts.name ?? '', flags });
     sys.ioctl(fd, TUNSETIFF, req);
     name = ifreq_flags.unpack(req).name;
+    if (opts.vnetHdrSize !== undefined) {
+      const sz = Buffer.alloc(4);
+      sz.writeInt32LE(opts.vnetHdrSize);
+      sys.ioctl(fd, TUNSETVNETHDRSZ, sz);
+    }
+    if (opts.offload !== undefined) setOffload(opts.offload);
     // One RTM_NEWLINK for MAC, MTU and up: applied in that order (do_setlink), as the ioctls were.
     const change: LinkChange = { up: opts.up ?? true };
     if (opts.mac !== undefined) change.address = opts.mac;
@@ -71,7 +103,7 @@ function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
   }
   let closed = false;
 
-  const read = (o: { timeoutMs?: number; size?: number } = {}): Buffer | null => {
+  const readRaw = (o: { timeoutMs?: number; size?: number } = {}): Buffer | null => {
     const timeoutMs = o.timeoutMs ?? 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -85,9 +117,33 @@ function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
     }
   };
 
+  const read = (o: { timeoutMs?: number; size?: number } = {}): Buffer | null => {
+    const f = readRaw({ ...o, size: (o.size ?? 65536) + hdrSize });
+    return f && hdrSize ? f.subarray(hdrSize) : f;
+  };
+  const writeRaw = (frame: Uint8Array): void => {
+    const n = sys.write(fd, frame);
+    if (n !== frame.length) throw new RangeError(`tun write: ${n} of ${frame.length} bytes`);
+  };
+  const needVnet = (what: string): void => {
+    if (!vnet) throw new Error(`tun ${name}: ${what} needs a device opened with vnetHdr: true`);
+  };
+
   return {
     kind,
     fd,
+    vnetHdrSize: hdrSize,
+    setOffload,
+    readVnet(o = {}) {
+      needVnet('readVnet');
+      const f = readRaw({ timeoutMs: o.timeoutMs ?? 0, size: 65536 + hdrSize });
+      if (f === null) return null;
+      return { hdr: decodeVnetHdr(f, { size: hdrSize }), frame: f.subarray(hdrSize) };
+    },
+    writeVnet(hdr, frame) {
+      needVnet('writeVnet');
+      writeRaw(Buffer.concat([encodeVnetHdr(hdr, { size: hdrSize }), frame]));
+    },
     name,
     ifindex,
     mac: () => withRoute((rt) => rt.link(ifindex).address ?? ''),
@@ -105,8 +161,7 @@ function create(kind: 'tun' | 'tap', opts: TapOptions): TunDevice {
       }
     },
     write(frame) {
-      const n = sys.write(fd, frame);
-      if (n !== frame.length) throw new RangeError(`tun write: ${n} of ${frame.length} bytes`);
+      writeRaw(hdrSize ? Buffer.concat([Buffer.alloc(hdrSize), frame]) : frame);
     },
     drain() {
       let n = 0;

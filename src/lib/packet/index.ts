@@ -42,6 +42,8 @@ export * from './ipv4.js';
 export * from './ipv6.js';
 export * from './tcp.js';
 export * from './udp.js';
+export * from './virtio-net.js';
+export * from '../include/uapi/linux/virtio_net.js';
 export * from './icmpv4.js';
 export * from './icmpv6.js';
 export * from './gre.js';

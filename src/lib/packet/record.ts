@@ -33,6 +33,18 @@ export function recordPcap(dev: TunDevice, path: string): TunDevice & { readonly
       dev.write(frame);
       pcap.write(frame);
     },
+    vnetHdrSize: dev.vnetHdrSize,
+    setOffload: (flags) => dev.setOffload(flags),
+    // The pcap gets the frame without its virtio_net_hdr.
+    readVnet(o) {
+      const r = dev.readVnet(o);
+      if (r) pcap.write(r.frame);
+      return r;
+    },
+    writeVnet(hdr, frame) {
+      dev.writeVnet(hdr, frame);
+      pcap.write(frame);
+    },
     drain() {
       let n = 0;
       while (read() !== null) n++;

@@ -314,6 +314,60 @@ describe('packet sockets', () => {
   });
 });
 
+describe('tap with a virtio_net_hdr (vnetHdr)', () => {
+  it('read() and write() hide the header, readVnet() and writeVnet() carry it; TUNSETVNETHDRSZ sizes it', () => {
+    for (const size of [undefined, 12]) {
+      const tap = openTap({ name: 'ntvnet0', mac: TAP_MAC, vnetHdr: true, ...(size ? { vnetHdrSize: size } : {}) });
+      const ps = packetSocket('raw', K.ETH_P_ALL);
+      try {
+        assert.equal(tap.vnetHdrSize, size ?? 10);
+        ps.bind({ ifindex: tap.ifindex, protocol: K.ETH_P_ALL });
+        tap.drain();
+        // Out of the kernel: a packet socket's frame, no offload metadata (all-zero header).
+        const out = ether(PEER_MAC, TAP_MAC, 0x88b6, Buffer.from('to the tap'));
+        for (const viaVnet of [false, true]) {
+          ps.sendTo(out, { ifindex: tap.ifindex, protocol: 0x88b6 });
+          const match = (f: Buffer): boolean => f.length >= 14 && f.readUInt16BE(12) === 0x88b6;
+          if (viaVnet) {
+            let got = tap.readVnet({ timeoutMs: 2000 });
+            while (got && !match(got.frame)) got = tap.readVnet({ timeoutMs: 2000 });
+            assert.equal(got?.frame.toString('hex'), out.toString('hex'));
+            assert.deepEqual(got?.hdr, { flags: 0, gsoType: 0, hdrLen: 0, gsoSize: 0, csumStart: 0, csumOffset: 0, ...(size === 12 ? { numBuffers: 0 } : {}) });
+          } else {
+            assert.equal(tap.readMatching(match, { timeoutMs: 2000 })?.toString('hex'), out.toString('hex'));
+          }
+        }
+        // Into the kernel, with and without a header of our own.
+        const frame = ether(TAP_MAC, PEER_MAC, 0x88b5, Buffer.from('from the tap'));
+        tap.write(frame);
+        tap.writeVnet({}, frame);
+        for (let n = 0; n < 2; n++) {
+          let r = ps.recvFrom({ timeoutMs: 2000 });
+          while (r.data.readUInt16BE(12) !== 0x88b5) r = ps.recvFrom({ timeoutMs: 2000 });
+          assert.equal(r.data.toString('hex'), frame.toString('hex'));
+        }
+      } finally {
+        ps.close();
+        tap.close();
+      }
+    }
+  });
+
+  it('refuses a header below 10 bytes (EINVAL), vnetHdrSize without vnetHdr, and readVnet on a plain tap', () => {
+    assert.throws(() => openTap({ name: 'ntvnet1', vnetHdr: true, vnetHdrSize: 9 }), errnoIs('EINVAL'));
+    assert.throws(() => openTap({ name: 'ntvnet1', vnetHdrSize: 12 }), /vnetHdrSize needs vnetHdr: true/);
+    const tap = openTap({ name: 'ntvnet1' });
+    try {
+      assert.equal(tap.vnetHdrSize, 0);
+      assert.throws(() => tap.readVnet(), /readVnet needs a device opened with vnetHdr: true/);
+    } finally {
+      tap.close();
+    }
+    // The failed opens left no device behind.
+    assert.throws(() => withRoute((rt) => rt.index('ntvnet1')));
+  });
+});
+
 describe('tun', () => {
   it('the kernel answers an ICMP echo written to a tun device', () => {
     const tun = openTun({ name: 'nttun0' });

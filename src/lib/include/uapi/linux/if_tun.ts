@@ -11,8 +11,13 @@ export const TUNSETGROUP = 0x400454ce;
 export const TUNGETFEATURES = 0x800454cf;
 export const TUNSETOFFLOAD = 0x400454d0;
 export const TUNGETIFF = 0x800454d2;
+export const TUNGETVNETHDRSZ = 0x800454d7;
 export const TUNSETVNETHDRSZ = 0x400454d8;
 export const TUNSETQUEUE = 0x400454d9;
+export const TUNSETVNETLE = 0x400454dc;
+export const TUNGETVNETLE = 0x800454dd;
+export const TUNSETVNETBE = 0x400454de;
+export const TUNGETVNETBE = 0x800454df;
 export const TUNSETCARRIER = 0x400454e2;
 
 export const IFF_TUN = 0x0001;
@@ -26,3 +31,13 @@ export const IFF_PERSIST = 0x0800;
 /** No struct tun_pi before each frame. */
 export const IFF_NO_PI = 0x1000;
 export const IFF_VNET_HDR = 0x4000;
+
+// TUNSETOFFLOAD flags: what the reader of the device accepts (6.1 has no USO flags: any other
+// bit is EINVAL, drivers/net/tun.c set_offload).
+/** Unchecksummed packets (virtio_net_hdr NEEDS_CSUM): the device gets NETIF_F_HW_CSUM. */
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+export const TUN_F_TSO_ECN = 0x08;
+/** Accepted and ignored since UFO was removed (4.14). */
+export const TUN_F_UFO = 0x10;
