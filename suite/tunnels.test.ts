@@ -17,6 +17,7 @@ import { errnoIs, K } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { xfrmStats, xfrmStatsDelta } from '../src/lib/ipsec/index.js';
 import { readFileSync } from 'node:fs';
+import { mibDelta } from '../src/lib/mib.js';
 import { gunzipSync } from 'node:zlib';
 import {
   build,
@@ -30,7 +31,9 @@ import {
   udp,
   ICMP_DEST_UNREACH,
   ICMP_FRAG_NEEDED,
+  ICMP_HOST_UNREACH,
   ICMP_PORT_UNREACH,
+  ICMPV6_DEST_UNREACH,
   ICMPV6_PKT_TOOBIG,
   type Layer,
 } from '../src/lib/packet/index.js';
@@ -271,7 +274,7 @@ describe('ipip', () => {
       inject(n, outer);
       if (xfrm4TunnelHandler()) {
         // tunnel4_rcv() tries the handlers in priority order: ipip (1) declines, xfrm_tunnel_rcv (3) takes it.
-        expectNone(n, { timeoutMs: 200 });
+        expectNone(n, { timeoutMs: 200, match: (p) => layer(p, 'icmp') !== undefined });
         assert.deepEqual(xfrmStatsDelta(xs), { XfrmInNoStates: 1 });
       } else {
         expectPacket(n, [ipv4({ src: n.addr4, dst: R(99), tos: 0xc0, ttl: 64 }), icmp({ icmpType: ICMP_DEST_UNREACH, code: ICMP_PORT_UNREACH }), ...outer], { ignore: ['ipv4.id'] });
@@ -376,6 +379,27 @@ describe('sit', () => {
       const p = expectPacket(n, [ipv4({ src: n.addr4, dst: R(tn.i), df: true }), ...inner6(tn, s, payload(1380 - 48))], { ignore: ['ipv4.id'] });
       assert.equal(build(p).length, 1400);
       assert.throws(() => s.sendTo(payload(1381 - 48), to), errnoIs('EMSGSIZE'));
+    });
+  });
+
+  nets.it('ICMPv4 host unreachable for the outer path: ip6_err_gen_icmpv6_unreach() builds an ICMPv6 address unreachable from the v4-mapped source ::ffff:<router>, which ip6_dst_lookup_tail() refuses (EAFNOSUPPORT): nothing is sent, no ICMPv6 counter moves, the inner socket gets no error', (t) => {
+    if (skipped(t, SIT)) return;
+    const n = n1();
+    withSock(sock6(SIT), (s) => {
+      s.setOption(K.SOL_IPV6, K.IPV6_RECVERR, 1);
+      s.sendTo(Buffer.from('unreach me'), { address: PEER6(SIT.i), port: DPORT });
+      const sent = expectPacket(n, [ipv4({ src: n.addr4, dst: R(SIT.i), df: true }), ...inner6(SIT, s, Buffer.from('unreach me'))], { ignore: ['ipv4.id'] });
+      const v4 = mibDelta('snmp', ['Icmp.InDestUnreachs'], () => {
+        // Only the counters of this error: MLD reports for the tunnels' addresses may leave meanwhile.
+        const v6 = mibDelta('snmp6', ['Icmp6OutDestUnreachs', 'Icmp6InDestUnreachs', 'Ip6OutNoRoutes'], () => {
+          inject(n, [ipv4({ src: n.router.ip4, dst: n.addr4 }), icmp({ icmpType: ICMP_DEST_UNREACH, code: ICMP_HOST_UNREACH }), ...sent]);
+          sleep(100);
+        });
+        assert.deepEqual(v6, { Icmp6OutDestUnreachs: 0, Icmp6InDestUnreachs: 0, Ip6OutNoRoutes: 0 });
+      });
+      assert.deepEqual(v4, { 'Icmp.InDestUnreachs': 1 });
+      assert.throws(() => s.recvError({ timeoutMs: 200 }), errnoIs('EAGAIN'));
+      expectNone(n, { timeoutMs: 100, match: (p) => layer(p, 'icmpv6')?.icmpType === ICMPV6_DEST_UNREACH });
     });
   });
 });
