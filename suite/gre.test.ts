@@ -1,5 +1,5 @@
 // GRE tunnels (RFC 2784, key and sequence number RFC 2890) on a tap network, created through
-// rtnetlink: gre (IPv4 outer) and ip6gre (IPv6 outer). The outer endpoints are the guest's net1
+// rtnetlink: gre and gretap (IPv4 outer) and ip6gre (IPv6 outer). The outer endpoints are the guest's net1
 // addresses and documentation addresses behind net1's router, one per tunnel. Checked on the wire
 // and in the devices' counters: the GRE header a datagram gets (__gre_xmit(): C/K/S flags, the
 // output key, a checksum over header and payload, a sequence number that starts at 0 and grows
@@ -14,7 +14,7 @@ import type { LinkStats } from '../src/lib/netlink/route.js';
 import type { GreTunnelSpec } from '../src/lib/netlink/rt-link.js';
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
-import { build, destOpts, gre, icmp, inetChecksum, ipv4, ipv6, raw, udp, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_PORT_UNREACH, type Gre, type Layer } from '../src/lib/packet/index.js';
+import { build, destOpts, ether, gre, icmp, inetChecksum, ipv4, ipv6, raw, udp, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_PORT_UNREACH, type Gre, type Layer } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
 
@@ -38,7 +38,9 @@ interface Tun {
 }
 
 const n1 = (): Network => nets.net(1);
-let PLAIN: Tun, FULL: Tun, PMTU_PLAIN: Tun, PMTU_FULL: Tun, MTU: Tun, G6: Tun;
+let PLAIN: Tun, FULL: Tun, PMTU_PLAIN: Tun, PMTU_FULL: Tun, MTU: Tun, G6: Tun, TAP: Tun;
+/** The gretap peer's Ethernet address (a permanent neighbour: no ARP through the tunnel). */
+const PEER_MAC = '02:00:00:00:77:26';
 const missing: Record<string, string> = {};
 
 before(() => {
@@ -58,7 +60,8 @@ before(() => {
   PMTU_FULL = mk('gre4', 24, 4, { kind: 'gre', local: n.addr4, remote: R(24), ...full });
   MTU = mk('gre5', 25, 4, { kind: 'gre', local: n.addr4, remote: R(25) });
   G6 = mk('ip6gre1', 0x51, 6, { kind: 'ip6gre', local: n.addr6, remote: R6(0x51), ikey: IKEY, okey: OKEY, oseq: true, encapLimit: K.IPV6_DEFAULT_TNL_ENCAP_LIMIT });
-  for (const t of [PLAIN, FULL, PMTU_PLAIN, PMTU_FULL, MTU, G6]) {
+  TAP = mk('gretap1', 26, 4, { kind: 'gretap', local: n.addr4, remote: R(26), okey: OKEY });
+  for (const t of [PLAIN, FULL, PMTU_PLAIN, PMTU_FULL, MTU, G6, TAP]) {
     if (missing[t.spec.kind]) continue;
     try {
       nets.rt.addLink(t.spec);
@@ -72,6 +75,7 @@ before(() => {
     if (t.inner === 4) {
       nets.rt.addAddress({ dev: t.dev, address: `${IN4(t.i)}/32` });
       nets.rt.addRoute({ dst: `${PEER4(t.i)}/32`, dev: t.dev, table: INNER_TABLE });
+      if (t.spec.kind === 'gretap') nets.rt.addNeighbour({ dev: t.dev, dst: PEER4(t.i), lladdr: PEER_MAC, state: ['permanent'] });
     } else {
       nets.rt.addAddress({ dev: t.dev, address: `${IN6(t.i)}/128`, flags: ['nodad'] });
       nets.rt.addRoute({ dst: `${PEER6(t.i)}/128`, dev: t.dev, table: INNER_TABLE });
@@ -186,6 +190,19 @@ describe('gre output', () => {
         assert.deepEqual({ c: g.c, k: g.k, s: g.s, key: g.key, seq: g.seq, csumOk }, { c: true, k: true, s: true, key: OKEY, seq, csumOk: true });
       }
       assert.deepEqual(delta(st, FULL.dev), { tx_packets: 3n, tx_bytes: BigInt(3 * (20 + 8 + 5)) });
+    });
+  });
+});
+
+describe('gretap', () => {
+  nets.it('gretap with okey: MTU 1458 (1500 − 20 − 8 − 14); the inner Ethernet frame (our MAC to the peer\'s) follows GRE K with protocol 0x6558', (t) => {
+    if (skipped(t, TAP)) return;
+    const l = nets.rt.link(TAP.dev);
+    assert.equal(l.mtu, 1458);
+    withSock(sock4(TAP), (s) => {
+      s.sendTo(Buffer.from('tap'), to4(TAP));
+      const p = expectPacket(n1(), [out4(TAP), gre({ key: OKEY, proto: 0x6558 }), ether({ src: l.address, dst: PEER_MAC }), ...inner4(TAP, s, Buffer.from('tap'))], { ignore: ['ipv4.id'] });
+      assert.equal(build(p).length, 20 + 8 + 14 + 20 + 8 + 3);
     });
   });
 });
