@@ -28,6 +28,7 @@ export * from './uapi/linux/in.js';
 export * from './uapi/linux/in6.js';
 export * from './uapi/linux/inet_diag.js';
 export * from './uapi/linux/ip.js';
+export * from './uapi/linux/ip6_tunnel.js';
 export * from './uapi/linux/ipv6.js';
 export * from './uapi/linux/mount.js';
 export * from './uapi/linux/neighbour.js';

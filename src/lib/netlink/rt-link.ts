@@ -6,7 +6,7 @@ import { flagNames, nameOf } from '../names.js';
 import { decodeStats64, familyName, ifinfomsg, type FamilyName, type LinkStats } from './rt-structs.js';
 import { IFF, IF_OPER } from '../include/uapi/linux/if.js';
 import { IFLA, IFLA_INFO, IFLA_XFRM } from '../include/uapi/linux/if_link.js';
-import { IFLA_VTI } from '../include/uapi/linux/if_tunnel.js';
+import { IFLA_GRE, IFLA_IPTUN, IFLA_VTI } from '../include/uapi/linux/if_tunnel.js';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../include/linux/socket.js';
 import { ARPHRD } from '../include/uapi/linux/if_arp.js';
 import { VETH_INFO } from '../include/uapi/linux/veth.js';
@@ -58,7 +58,92 @@ export type LinkKindSpec =
   | { kind: 'veth'; peer: { name: string; address?: string; mtu?: number; netnsFd?: number } }
   | { kind: 'vti' | 'vti6'; local?: string; remote?: string; ikey?: number; okey?: number; link?: number; fwmark?: number }
   | { kind: 'xfrm'; ifId: number; link?: number }
+  | IpTunnelSpec
+  | GreTunnelSpec
   | { kind: string; data?: readonly AttrBuf[] };
+
+/** Endpoints and outer-header settings common to the IP tunnels (absent: the kernel's default). */
+interface TunnelCommon {
+  local?: string;
+  remote?: string;
+  /** Underlying device index the outer packets are bound to. */
+  link?: number;
+  /** Outer TTL / hop limit; 0 inherits the inner one. */
+  ttl?: number;
+  /** Outer TOS; 1 inherits the inner one (IPv4 outer only). */
+  tos?: number;
+  /** Outer DF (IPv4 outer); the kernel's default is on. */
+  pmtudisc?: boolean;
+  /** ip6 tunnels: the Tunnel Encapsulation Limit option's value (the kernel's default is 0). */
+  encapLimit?: number;
+  /** ip6 tunnels: the outer traffic class and flow label, as the IPv6 header's first word (be32). */
+  flowinfo?: number;
+  /** ipip/sit: i_flags (be16); ip6tnl/ip6gre: IP6_TNL_F_* (u32). */
+  flags?: number;
+  fwmark?: number;
+}
+
+/** ipip (IPv4 in IPv4), sit (IPv6 in IPv4), ip6tnl (IPv4 or IPv6 in IPv6). */
+export type IpTunnelSpec = TunnelCommon & {
+  kind: 'ipip' | 'sit' | 'ip6tnl';
+  /** Inner protocol: IPPROTO_IPIP, IPPROTO_IPV6, or 0 for any (ip6tnl, sit). */
+  proto?: number;
+};
+
+/** GRE over IPv4 (gre, gretap) or IPv6 (ip6gre, ip6gretap); a key sets the K flag on its side. */
+export type GreTunnelSpec = TunnelCommon & {
+  kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap';
+  ikey?: number;
+  okey?: number;
+  icsum?: boolean;
+  ocsum?: boolean;
+  iseq?: boolean;
+  oseq?: boolean;
+};
+
+/** GRE header flag bits in host order (if_tunnel.h GRE_CSUM, GRE_KEY, GRE_SEQ are __be16 of these). */
+const GRE_FLAG = { CSUM: 0x8000, KEY: 0x2000, SEQ: 0x1000 } as const;
+
+const greFlags = (key: number | undefined, csum: boolean | undefined, seq: boolean | undefined): number =>
+  (key !== undefined ? GRE_FLAG.KEY : 0) | (csum ? GRE_FLAG.CSUM : 0) | (seq ? GRE_FLAG.SEQ : 0);
+
+/** IFLA_INFO_DATA of ipip/sit/ip6tnl, in ip(8)'s order. */
+function ipTunnelData(t: IpTunnelSpec): AttrBuf[] {
+  const six = t.kind === 'ip6tnl';
+  return [
+    t.link !== undefined && nla.u32(IFLA_IPTUN.LINK, t.link),
+    t.local !== undefined && nla.ip(IFLA_IPTUN.LOCAL, t.local),
+    t.remote !== undefined && nla.ip(IFLA_IPTUN.REMOTE, t.remote),
+    t.ttl !== undefined && nla.u8(IFLA_IPTUN.TTL, t.ttl),
+    t.tos !== undefined && nla.u8(IFLA_IPTUN.TOS, t.tos),
+    t.encapLimit !== undefined && nla.u8(IFLA_IPTUN.ENCAP_LIMIT, t.encapLimit),
+    t.flowinfo !== undefined && nla.be32(IFLA_IPTUN.FLOWINFO, t.flowinfo),
+    t.flags !== undefined && (six ? nla.u32(IFLA_IPTUN.FLAGS, t.flags) : nla.be16(IFLA_IPTUN.FLAGS, t.flags)),
+    t.proto !== undefined && nla.u8(IFLA_IPTUN.PROTO, t.proto),
+    t.pmtudisc !== undefined && nla.u8(IFLA_IPTUN.PMTUDISC, t.pmtudisc ? 1 : 0),
+    t.fwmark !== undefined && nla.u32(IFLA_IPTUN.FWMARK, t.fwmark),
+  ];
+}
+
+/** IFLA_INFO_DATA of the GRE kinds: flags and keys always (as ip(8) sends them), the rest when set. */
+function greData(g: GreTunnelSpec): AttrBuf[] {
+  return [
+    g.link !== undefined && nla.u32(IFLA_GRE.LINK, g.link),
+    nla.be16(IFLA_GRE.IFLAGS, greFlags(g.ikey, g.icsum, g.iseq)),
+    nla.be16(IFLA_GRE.OFLAGS, greFlags(g.okey, g.ocsum, g.oseq)),
+    nla.be32(IFLA_GRE.IKEY, g.ikey ?? 0),
+    nla.be32(IFLA_GRE.OKEY, g.okey ?? 0),
+    g.local !== undefined && nla.ip(IFLA_GRE.LOCAL, g.local),
+    g.remote !== undefined && nla.ip(IFLA_GRE.REMOTE, g.remote),
+    g.ttl !== undefined && nla.u8(IFLA_GRE.TTL, g.ttl),
+    g.tos !== undefined && nla.u8(IFLA_GRE.TOS, g.tos),
+    g.pmtudisc !== undefined && nla.u8(IFLA_GRE.PMTUDISC, g.pmtudisc ? 1 : 0),
+    g.encapLimit !== undefined && nla.u8(IFLA_GRE.ENCAP_LIMIT, g.encapLimit),
+    g.flowinfo !== undefined && nla.be32(IFLA_GRE.FLOWINFO, g.flowinfo),
+    g.flags !== undefined && nla.u32(IFLA_GRE.FLAGS, g.flags),
+    g.fwmark !== undefined && nla.u32(IFLA_GRE.FWMARK, g.fwmark),
+  ];
+}
 
 export type LinkSpec = LinkKindSpec & { name: string } & Omit<LinkChange, 'name'>;
 
@@ -112,6 +197,15 @@ function kindData(s: LinkKindSpec): AttrBuf {
         nla.u32(IFLA_XFRM.IF_ID, x.ifId),
       ]);
     }
+    case 'ipip':
+    case 'sit':
+    case 'ip6tnl':
+      return nla.nest(IFLA_INFO.DATA, ipTunnelData(s as IpTunnelSpec));
+    case 'gre':
+    case 'gretap':
+    case 'ip6gre':
+    case 'ip6gretap':
+      return nla.nest(IFLA_INFO.DATA, greData(s as GreTunnelSpec));
     default: {
       const d = (s as { data?: readonly AttrBuf[] }).data;
       return d && nla.nest(IFLA_INFO.DATA, d);

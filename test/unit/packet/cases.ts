@@ -159,6 +159,9 @@ export const CASES: Case[] = [
     scapy: `${I4()}/GRE(key_present=1,key=5)/${I6()}/ICMPv6EchoRequest(id=1,seq=1)` },
   { name: 'gre checksum + seq carrying ipv4', link: 'ip', layers: [ip6(), gre({ c: true, seq: 77 }), ip4(), udp({ sport: 1, dport: 2 }), raw('gre')],
     scapy: `${I6()}/GRE(chksum_present=1,seqnum_present=1,sequence_number=77)/${I4()}/UDP(sport=1,dport=2)/Raw(b'gre')` },
+  // What a gre tunnel with ocsum, okey and oseq sends (__gre_xmit): all three, in RFC 2890 order.
+  { name: 'gre checksum + key + seq carrying ipv4 udp', link: 'ip', layers: [ip4(), gre({ c: true, key: 0x200, seq: 0xfffffffe }), ip4(), udp({ sport: 1, dport: 2 }), raw('cks')],
+    scapy: `${I4()}/GRE(chksum_present=1,key_present=1,key=0x200,seqnum_present=1,sequence_number=0xfffffffe)/${I4()}/UDP(sport=1,dport=2)/Raw(b'cks')` },
   { name: 'gretap ethernet', link: 'ip', layers: [ip4(), gre(), eth(), ip6(), udp({ sport: 1, dport: 2 })],
     scapy: `${I4()}/GRE(proto=0x6558)/${E}/${I6()}/UDP(sport=1,dport=2)` },
   // ESP
