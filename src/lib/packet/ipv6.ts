@@ -215,6 +215,18 @@ export function writeIpv6ExtHeader(l: Ipv6Ext, buf: Buffer, off: number, hlen: n
   }
 }
 
+/**
+ * One extension header alone, as IPV6_HOPOPTS / IPV6_DSTOPTS / IPV6_RTHDR(DSTOPTS) take it and
+ * as the matching receive control messages carry it (RFC 3542): its next header byte is `nh`
+ * when the layer leaves it unset (the kernel overwrites it on send).
+ */
+export function ipv6ExtBytes(l: Ipv6Ext, nh = 0): Buffer {
+  const hlen = ipv6ExtLen(l);
+  const b = Buffer.alloc(hlen);
+  writeIpv6ExtHeader(l, b, 0, hlen, nh);
+  return b;
+}
+
 function readOptions(buf: Buffer, p: number, end: number): Ipv6Option[] {
   const out: Ipv6Option[] = [];
   while (p < end) {
