@@ -16,7 +16,7 @@ import { mibCounters } from '../src/lib/mib.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import {
-  build, destOpts, echoReply6, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
+  build, destOpts, echoReply6, fragment, fragment6, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
   ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, ICMPV6_UNK_OPTION, IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_UDP,
   IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2,
   type Ipv6Ext, type Ipv6Option, type Layer,
@@ -58,9 +58,9 @@ const opt = (code: number, len = 0): Ipv6Option => ({ kind: 'option', code, data
 
 let seq = 0;
 /** An echo request from PEER6 with these extension headers; returns it and the reply it should get. */
-function echo(n: Network, exts: readonly Layer[], dst = n.addr6): { sent: Layer[]; reply: Layer[] } {
+function echo(n: Network, exts: readonly Layer[], dst = n.addr6, size = 0): { sent: Layer[]; reply: Layer[] } {
   const s = ++seq;
-  const data = Buffer.from(`exthdr ${s}`);
+  const data = Buffer.from(`exthdr ${s}`.padEnd(size, '.'));
   const sent = [ipv6({ src: PEER6, dst }), ...exts, echoRequest6({ id: 0x617, seq: s }), raw(data)];
   return { sent, reply: [ipv6({ src: n.addr6, dst: PEER6 }), echoReply6({ id: 0x617, seq: s }), raw(data)] };
 }
@@ -302,6 +302,23 @@ describe('next headers', () => {
   });
   nets.it('hop-by-hop twice: parameter problem code 1, pointer 40 (the first one\'s next header)', () => {
     paramProb(nets.net(1), [hopByHop({ nh: IPPROTO_HOPOPTS }), hopByHop()], ICMPV6_UNK_NEXTHDR, 40, { Ip6InUnknownProtos: 1 });
+  });
+});
+
+describe('options behind a fragment header', () => {
+  const options: Ipv6Option[] = [{ kind: 'padN', n: 2 }, opt(UNKNOWN[2], 2)];
+  nets.it('an atomic fragment (offset 0, no more fragments) with an action-10 option: the pointer counts the fragment header (54)', () => {
+    paramProb(nets.net(1), [fragment({ id: 0x617a }), destOpts({ options })], ICMPV6_UNK_OPTION, 54, { Ip6InHdrErrors: 1 });
+  });
+  nets.it('three fragments with an action-10 option: reassembled first, the pointer (46) and the quote are the whole packet\'s', () => {
+    const n = nets.net(1);
+    const e = echo(n, [destOpts({ options })], n.addr6, 64);
+    const pieces = fragment6(e.sent, 40 + 8 + 32, 0x617b);
+    assert.equal(pieces.length, 3);
+    counted({ Ip6InHdrErrors: 1, Icmp6OutParmProblems: 1 }, () => {
+      for (const p of pieces) inject(n, p);
+      expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), icmpv6({ icmpType: ICMPV6_PARAMPROB, code: ICMPV6_UNK_OPTION, pointer: 46 }), raw(build(e.sent))]);
+    });
   });
 });
 

@@ -121,7 +121,12 @@ export function routing(f: Partial<Omit<Routing, 'type'>> = {}): Routing {
 }
 
 /** A segment routing header (RFC 8754); segments[0] is the final segment. */
+const SRH_FIELDS: ReadonlySet<string> = new Set(['segments', 'segmentsLeft', 'lastEntry', 'flags', 'tag', 'nh']);
+
 export function srh(f: { segments: string[]; segmentsLeft?: number; lastEntry?: number; flags?: number; tag?: number; nh?: number }): Routing {
+  // Not a layer of its own (it builds a 'routing' layer), so checkFields() does not know its keys.
+  const unknown = Object.keys(f).filter((k) => !SRH_FIELDS.has(k));
+  if (unknown.length) throw new TypeError(`srh(): no field ${unknown.map((k) => `'${k}'`).join(', ')}; its fields are ${[...SRH_FIELDS].join(', ')}`);
   const reserved = (((f.lastEntry ?? f.segments.length - 1) & 0xff) << 24 | (f.flags ?? 0) << 16 | (f.tag ?? 0)) >>> 0;
   const r: Partial<Omit<Routing, 'type'>> = { routingType: IPV6_SRCRT_TYPE_4, segmentsLeft: f.segmentsLeft ?? f.segments.length - 1, reserved, addresses: f.segments };
   if (f.nh !== undefined) r.nh = f.nh;
