@@ -11,7 +11,7 @@ import { before, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { udpSocket, type Socket } from '../src/lib/socket.js';
+import { rawSocket, udpSocket, type Socket } from '../src/lib/socket.js';
 import { mibCounters } from '../src/lib/mib.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
@@ -19,7 +19,7 @@ import {
   build, destOpts, echoReply6, fragment, fragment6, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
   ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, ICMPV6_UNK_OPTION, IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_UDP,
   IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2,
-  type Ipv6Ext, type Ipv6Option, type Layer,
+  IPPROTO_ICMPV6, IPPROTO_RAW, type Ipv6Ext, type Ipv6Option, type Layer,
 } from '../src/lib/packet/index.js';
 
 const nets = useNetworks({ count: 1 });
@@ -327,6 +327,8 @@ describe('sending: sticky options and per-packet control messages (RFC 3542)', (
   const DST = destOpts({ options: [opt(UNKNOWN[2], 4)] });
   const DST0 = destOpts({ options: [opt(UNKNOWN[1], 10)] });
   const SEG = '2001:db8:ff::41';
+  /** A mobile node's home address (RFC 6275), off-link behind net1's router. */
+  const HOME = '2001:db8:ff::61';
 
   function sock(n: Network): Socket<'inet6'> {
     const s = udpSocket(6);
@@ -411,6 +413,41 @@ describe('sending: sticky options and per-packet control messages (RFC 3542)', (
     }
   });
 
+  nets.it('IPV6_RTHDR type 2 with MIP6, sticky and per packet: sent to the home address, the destination in the routing header', (t) => {
+    if (!mip6) {
+      t.skip('kernel built without CONFIG_IPV6_MIP6 (IPV6_RTHDR of type 2 answers EINVAL)');
+      return;
+    }
+    const n = nets.net(1);
+    const s = sock(n);
+    try {
+      const rh = routing({ routingType: IPV6_SRCRT_TYPE_2, addresses: [HOME] });
+      const control = [{ kind: 'raw', level: K.SOL_IPV6, type: K.IPV6_RTHDR, data: ipv6ExtBytes(rh) }] as const;
+      // ipv6_push_rthdr0(): the header's address becomes the IPv6 destination and the real one takes its place.
+      const onWire = routing({ routingType: IPV6_SRCRT_TYPE_2, addresses: [REMOTE6] });
+      sendExpect(n, s, (d) => s.sendMsg({ data: d, to, control }), [onWire], HOME);
+      s.setOption(K.SOL_IPV6, K.IPV6_RTHDR, ipv6ExtBytes(rh));
+      sendExpect(n, s, (d) => s.sendTo(d, to), [onWire], HOME);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('IPV6_RTHDR type 2 without MIP6: EINVAL sticky and per packet', (t) => {
+    if (mip6) {
+      t.skip('kernel built with CONFIG_IPV6_MIP6: type 2 is accepted there');
+      return;
+    }
+    const s = udpSocket(6);
+    try {
+      const rh = ipv6ExtBytes(routing({ routingType: IPV6_SRCRT_TYPE_2, addresses: [HOME] }));
+      assert.throws(() => s.setOption(K.SOL_IPV6, K.IPV6_RTHDR, rh), errnoIs('EINVAL'));
+      assert.throws(() => s.sendMsg({ data: Buffer.from('x'), to, control: [{ kind: 'raw', level: K.SOL_IPV6, type: K.IPV6_RTHDR, data: rh }] }), errnoIs('EINVAL'));
+    } finally {
+      s.close();
+    }
+  });
+
   nets.it('a per-packet IPV6_RTHDR of type 0 or 4: EINVAL, nothing sent', () => {
     const n = nets.net(1);
     const s = sock(n);
@@ -469,5 +506,49 @@ describe('receiving: IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS, IPV6_RECVRTHDR', () => 
     assert.deepEqual(receive(nets.net(1), [K.IPV6_RECVHOPOPTS, K.IPV6_RECVDSTOPTS, K.IPV6_RECVRTHDR]), [
       [K.IPV6_HOPOPTS, hex(HBH, IPPROTO_DSTOPTS)], [K.IPV6_DSTOPTS, hex(D0, 43)], [K.IPV6_RTHDR, hex(RH, IPPROTO_DSTOPTS)], [K.IPV6_DSTOPTS, hex(D1, IPPROTO_UDP)],
     ]);
+  });
+});
+
+describe('router alert (IPV6_ROUTER_ALERT, RFC 2711) on a forwarded packet', () => {
+  /** Off-link: with forwarding on, net1's table sends it back out net1 to the router. */
+  const FAR = '2001:db8:ff::99';
+  const SEL = 7;
+
+  nets.it('IPV6_ROUTER_ALERT on a UDP or a raw ICMPv6 socket: ENOPROTOOPT; on an IPPROTO_RAW socket accepted, again EADDRINUSE', () => {
+    const [u, i, r] = [udpSocket(6), rawSocket(6, IPPROTO_ICMPV6), rawSocket(6, IPPROTO_RAW)];
+    try {
+      assert.throws(() => u.setOption(K.SOL_IPV6, K.IPV6_ROUTER_ALERT, SEL), errnoIs('ENOPROTOOPT'));
+      assert.throws(() => i.setOption(K.SOL_IPV6, K.IPV6_ROUTER_ALERT, SEL), errnoIs('ENOPROTOOPT'));
+      r.setOption(K.SOL_IPV6, K.IPV6_ROUTER_ALERT, SEL);
+      assert.throws(() => r.setOption(K.SOL_IPV6, K.IPV6_ROUTER_ALERT, SEL + 1), errnoIs('EADDRINUSE'));
+    } finally {
+      u.close();
+      i.close();
+      r.close();
+    }
+  });
+
+  nets.it(`forwarding on: router alert ${SEL} goes to the IPPROTO_RAW socket that asked for ${SEL}, whole and unforwarded; ${SEL + 1} is forwarded (hop limit 63)`, () => {
+    const n = nets.net(1);
+    const rule = { family: 'inet6', priority: 60, iif: n.ifname, table: n.table } as const;
+    nets.rt.addRule(rule);
+    const r = rawSocket(6, IPPROTO_RAW);
+    try {
+      r.setOption(K.SOL_IPV6, K.IPV6_ROUTER_ALERT, SEL);
+      withSysctl({ 'net.ipv6.conf.all.forwarding': 1 }, () => {
+        const pkt = (value: number, hlim: number): Layer[] =>
+          [ipv6({ src: PEER6, dst: FAR, hlim }), hopByHop({ options: [{ kind: 'routerAlert', value }] }), echoRequest6({ id: 0x6172, seq: value }), raw('alert')];
+        inject(n, pkt(SEL, 64));
+        // ip6_forward() hands it over before the hop limit is decremented, from the IPv6 header on.
+        assert.equal(r.recv({ timeoutMs: 1000 }).toString('hex'), build(pkt(SEL, 64)).toString('hex'));
+        expectNone(n, { timeoutMs: 200 });
+        inject(n, pkt(SEL + 1, 64));
+        expectPacket(n, pkt(SEL + 1, 63));
+        assert.throws(() => r.recv({ timeoutMs: 100 }), errnoIs('EAGAIN'));
+      });
+    } finally {
+      r.close();
+      nets.rt.deleteRule(rule);
+    }
   });
 });
