@@ -14,6 +14,7 @@ import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
 import { rawSocket, udpSocket, type Socket } from '../src/lib/socket.js';
 import { mibCounters } from '../src/lib/mib.js';
 import { withSysctl } from '../src/lib/sysctl.js';
+import { asUser } from '../src/lib/creds.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import {
   build, destOpts, echoReply6, fragment, fragment6, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
@@ -33,6 +34,8 @@ const UNKNOWN = [0x1e, 0x5e, 0x9e, 0xde] as const;
 /** An experimental protocol number (RFC 3692) no handler claims. */
 const UNKNOWN_PROTO = 253;
 const DPORT = 7300;
+/** An unprivileged uid (no CAP_NET_RAW once it is the effective one). */
+const NOBODY = 65534;
 
 const COUNTERS = ['Ip6InHdrErrors', 'Ip6InAddrErrors', 'Ip6InUnknownProtos', 'Icmp6OutParmProblems'] as const;
 type Counts = Partial<Record<(typeof COUNTERS)[number], number>>;
@@ -131,6 +134,18 @@ describe('an unknown option: the action in its two top bits (RFC 8200 4.2)', () 
       silent(nets.net(1), headers(UNKNOWN[3]), { Ip6InHdrErrors: 1 }, ALL_NODES);
     });
   }
+});
+
+describe('the parameter problem\'s quote', () => {
+  nets.it('a 1400-byte packet: the error quotes its first 1232 bytes (the error is 1280, the IPv6 minimum MTU)', () => {
+    const n = nets.net(1);
+    const e = echo(n, [destOpts({ options: [opt(UNKNOWN[2], 2)] })], n.addr6, 1400 - 40 - 8 - 8);
+    assert.equal(build(e.sent).length, 1400);
+    counted({ Ip6InHdrErrors: 1, Icmp6OutParmProblems: 1 }, () => {
+      inject(n, e.sent);
+      expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), icmpv6({ icmpType: ICMPV6_PARAMPROB, code: ICMPV6_UNK_OPTION, pointer: 42 }), raw(build(e.sent).subarray(0, 1280 - 48))]);
+    });
+  });
 });
 
 describe('padding (RFC 4942 2.1.9.5, as ip6_parse_tlv enforces it)', () => {
@@ -391,6 +406,22 @@ describe('sending: sticky options and per-packet control messages (RFC 3542)', (
       assert.throws(() => s.setOption(K.SOL_IPV6, K.IPV6_HOPOPTS, Buffer.alloc(12)), errnoIs('EINVAL'));
       const long = ipv6ExtBytes(hopByHop({ options: [opt(UNKNOWN[0], 10)] }));
       assert.throws(() => s.setOption(K.SOL_IPV6, K.IPV6_HOPOPTS, long.subarray(0, 8)), errnoIs('EINVAL'));
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('without CAP_NET_RAW: IPV6_HOPOPTS, IPV6_DSTOPTS, IPV6_RTHDRDSTOPTS are EPERM, sticky and per packet; IPV6_RTHDR (type 4) is allowed', () => {
+    const s = udpSocket(6);
+    try {
+      asUser(NOBODY, () => {
+        for (const o of [K.IPV6_HOPOPTS, K.IPV6_DSTOPTS, K.IPV6_RTHDRDSTOPTS]) {
+          assert.throws(() => s.setOption(K.SOL_IPV6, o, ipv6ExtBytes(DST)), errnoIs('EPERM'), `option ${o}`);
+          const control = [{ kind: 'raw', level: K.SOL_IPV6, type: o, data: ipv6ExtBytes(DST) }] as const;
+          assert.throws(() => s.sendMsg({ data: Buffer.from('x'), to, control }), errnoIs('EPERM'), `cmsg ${o}`);
+        }
+        s.setOption(K.SOL_IPV6, K.IPV6_RTHDR, ipv6ExtBytes(srh({ segments: ['::', SEG], segmentsLeft: 1 })));
+      });
     } finally {
       s.close();
     }
