@@ -540,7 +540,7 @@ describe('receiving: IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS, IPV6_RECVRTHDR', () => 
   });
 });
 
-describe('router alert (IPV6_ROUTER_ALERT, RFC 2711) on a forwarded packet', () => {
+describe('forwarded packets: options on the way, router alert (IPV6_ROUTER_ALERT, RFC 2711)', () => {
   /** Off-link: with forwarding on, net1's table sends it back out net1 to the router. */
   const FAR = '2001:db8:ff::99';
   const SEL = 7;
@@ -556,6 +556,31 @@ describe('router alert (IPV6_ROUTER_ALERT, RFC 2711) on a forwarded packet', () 
       u.close();
       i.close();
       r.close();
+    }
+  });
+
+  nets.it('forwarding on: an action-10 option in hop-by-hop gets a parameter problem from this router; in destination options it is forwarded untouched', () => {
+    const n = nets.net(1);
+    const rule = { family: 'inet6', priority: 60, iif: n.ifname, table: n.table } as const;
+    nets.rt.addRule(rule);
+    try {
+      withSysctl({ 'net.ipv6.conf.all.forwarding': 1 }, () => {
+        const options: Ipv6Option[] = [{ kind: 'padN', n: 2 }, opt(UNKNOWN[2], 2)];
+        const pkt = (ext: Ipv6Ext, hlim: number): Layer[] => [ipv6({ src: PEER6, dst: FAR, hlim }), ext, echoRequest6({ id: 0x6173, seq: 1 }), raw('transit')];
+        const hbh = pkt(hopByHop({ options }), 64);
+        counted({ Ip6InHdrErrors: 1, Icmp6OutParmProblems: 1 }, () => {
+          inject(n, hbh);
+          expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), icmpv6({ icmpType: ICMPV6_PARAMPROB, code: ICMPV6_UNK_OPTION, pointer: 46 }), raw(build(hbh))]);
+          expectNone(n, { timeoutMs: 200 });
+        });
+        // RFC 8200 4: destination options are examined at the destination only.
+        counted({}, () => {
+          inject(n, pkt(destOpts({ options }), 64));
+          expectPacket(n, pkt(destOpts({ options }), 63));
+        });
+      });
+    } finally {
+      nets.rt.deleteRule(rule);
     }
   });
 
