@@ -11,13 +11,13 @@ import { before, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, REMOTE6, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import { rawSocket, udpSocket, type Socket } from '../src/lib/socket.js';
+import { rawSocket, tcpSocket, udpSocket, type Socket } from '../src/lib/socket.js';
 import { mibCounters } from '../src/lib/mib.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { asUser } from '../src/lib/creds.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import {
-  build, destOpts, echoReply6, fragment, fragment6, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
+  build, destOpts, echoReply6, fragment, fragment6, tcp, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
   ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, ICMPV6_UNK_OPTION, IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_UDP,
   IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2,
   IPPROTO_ICMPV6, IPPROTO_RAW, type Ipv6Ext, type Ipv6Option, type Layer,
@@ -371,6 +371,23 @@ describe('sending: sticky options and per-packet control messages (RFC 3542)', (
       sendExpect(n, s, (d) => s.sendTo(d, to), [DST]);
     } finally {
       s.close();
+    }
+  });
+
+  nets.it('a TCP listener\'s sticky IPV6_HOPOPTS is on its SYN-ACK; the advertised MSS stays 1440 (tcp_dst_advmss() ignores extension headers)', () => {
+    const n = nets.net(1);
+    const l = tcpSocket(6);
+    const port = 7350;
+    try {
+      l.setOption(K.SOL_IPV6, K.IPV6_HOPOPTS, ipv6ExtBytes(HBH));
+      l.bind({ address: n.addr6, port });
+      l.listen(4);
+      inject(n, [ipv6({ src: PEER6, dst: n.addr6 }), tcp({ sport: 40001, dport: port, seq: 1000, flags: 'S', window: 1000 })]);
+      expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), HBH, tcp({ sport: port, dport: 40001, ack: 1001, flags: 'SA', options: [{ kind: 'mss', value: 1440 }] })], { ignore: ['tcp.seq', 'tcp.window'] });
+      // A reset at the expected sequence number ends the request before its SYN-ACK timer fires again.
+      inject(n, [ipv6({ src: PEER6, dst: n.addr6 }), tcp({ sport: 40001, dport: port, seq: 1001, flags: 'R', window: 0 })]);
+    } finally {
+      l.close();
     }
   });
 
