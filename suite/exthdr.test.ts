@@ -18,8 +18,8 @@ import { asUser } from '../src/lib/creds.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import {
   build, destOpts, echoReply6, fragment, fragment6, tcp, echoRequest6, hopByHop, icmpv6, ipv6, ipv6ExtBytes, raw, routing, srh, udp,
-  ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, ICMPV6_UNK_OPTION, IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_UDP,
-  IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2,
+  ICMPV6_EXC_HOPLIMIT, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_TIME_EXCEED, ICMPV6_UNK_NEXTHDR, ICMPV6_UNK_OPTION, IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_UDP,
+  IPV6_SRCRT_TYPE_0, IPV6_SRCRT_TYPE_2, IPV6_TLV_HAO, ip6ToBytes,
   IPPROTO_ICMPV6, IPPROTO_RAW, type Ipv6Ext, type Ipv6Option, type Layer,
 } from '../src/lib/packet/index.js';
 
@@ -134,6 +134,23 @@ describe('an unknown option: the action in its two top bits (RFC 8200 4.2)', () 
       silent(nets.net(1), headers(UNKNOWN[3]), { Ip6InHdrErrors: 1 }, ALL_NODES);
     });
   }
+});
+
+describe('the home address option (0xc9, RFC 6275) in destination options', () => {
+  const mip6Kernel = (t: TestContext, want: boolean): boolean => {
+    if (mip6 !== want) t.skip(`kernel built ${mip6 ? 'with' : 'without'} CONFIG_IPV6_MIP6 (probed by a sticky type 2 IPV6_RTHDR)`);
+    return mip6 !== want;
+  };
+  // Type 201 = 11 001001: "discard and report, unless multicast" where nobody implements it.
+  const hao = (): Ipv6Ext[] => [destOpts({ options: [{ kind: 'padN', n: 4 }, { kind: 'option', code: IPV6_TLV_HAO, data: ip6ToBytes('2001:db8:ff::71') }] })];
+  nets.it('without MIP6: an unknown option of action 11, parameter problem code 2, pointer 48', (t) => {
+    if (mip6Kernel(t, false)) return;
+    paramProb(nets.net(1), hao(), ICMPV6_UNK_OPTION, 48, { Ip6InHdrErrors: 1 });
+  });
+  nets.it('with MIP6 and no xfrm state for the home address: dropped silently, Ip6InHdrErrors 1', (t) => {
+    if (mip6Kernel(t, true)) return;
+    silent(nets.net(1), hao(), { Ip6InHdrErrors: 1 });
+  });
 });
 
 describe('the parameter problem\'s quote', () => {
@@ -271,6 +288,34 @@ describe('routing headers', () => {
     silent(nets.net(1), [srh({ segments: [nets.net(1).addr6, A], segmentsLeft: 1 })], {});
   });
 
+  // seg6_enabled is the lower of all/ and the device's (ipv6_srh_rcv).
+  const withSeg6 = <T>(n: Network, fn: () => T): T =>
+    withSysctl({ 'net.ipv6.conf.all.seg6_enabled': 1, [`net.ipv6.conf.${n.ifname}.seg6_enabled`]: 1 }, fn);
+  nets.it('type 4 with seg6_enabled=1, segments left 0: the echo is answered', () => {
+    const n = nets.net(1);
+    withSeg6(n, () => delivered(n, [srh({ segments: [n.addr6, A], segmentsLeft: 0 })]));
+  });
+  nets.it('type 4 with seg6_enabled=1, segments left 2 of 2 segments: parameter problem code 0, pointer 43 (segments left)', () => {
+    const n = nets.net(1);
+    withSeg6(n, () => paramProb(n, [srh({ segments: [n.addr6, A], segmentsLeft: 2 })], ICMPV6_HDR_FIELD, 43, { Ip6InHdrErrors: 1 }));
+  });
+  nets.it('type 4 with seg6_enabled=1, the next segment our own address: processed again locally and answered', () => {
+    const n = nets.net(1);
+    withSeg6(n, () => delivered(n, [srh({ segments: [n.addr6, n.addr6], segmentsLeft: 1 })]));
+  });
+  nets.it('type 4 with seg6_enabled=1, the next segment our own address but hop limit 1: time exceeded code 0, quoting the header as updated (segments left 0)', () => {
+    const n = nets.net(1);
+    withSeg6(n, () => {
+      const data = Buffer.from('srh hlim 1');
+      const sent = (segmentsLeft: number): Layer[] =>
+        [ipv6({ src: PEER6, dst: n.addr6, hlim: 1 }), srh({ segments: [n.addr6, n.addr6], segmentsLeft }), echoRequest6({ id: 0x6174, seq: 1 }), raw(data)];
+      counted({ Ip6InHdrErrors: 1 }, () => {
+        inject(n, sent(1));
+        expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), icmpv6({ icmpType: ICMPV6_TIME_EXCEED, code: ICMPV6_EXC_HOPLIMIT }), raw(build(sent(0)))]);
+      });
+    });
+  });
+
   const noMip6 = (t: TestContext): boolean => {
     if (mip6) t.skip('kernel built with CONFIG_IPV6_MIP6 (a sticky type 2 routing header is accepted): type 2 is not unknown there');
     return mip6;
@@ -288,6 +333,10 @@ describe('routing headers', () => {
   nets.it('type 2 with MIP6, segments left 0 (not processed here): dropped silently, Ip6InAddrErrors 1', (t) => {
     if (withMip6(t)) return;
     silent(nets.net(1), [routing({ routingType: IPV6_SRCRT_TYPE_2, addresses: [A], segmentsLeft: 0 })], { Ip6InAddrErrors: 1 });
+  });
+  nets.it('type 2 with MIP6, one address, segments left 1, no xfrm state for it (xfrm6_input_addr): dropped silently, Ip6InAddrErrors 1', (t) => {
+    if (withMip6(t)) return;
+    silent(nets.net(1), [routing({ routingType: IPV6_SRCRT_TYPE_2, addresses: [A], segmentsLeft: 1 })], { Ip6InAddrErrors: 1 });
   });
   nets.it('type 2 with MIP6 and two addresses (length 4): dropped silently, Ip6InHdrErrors 1', (t) => {
     if (withMip6(t)) return;
