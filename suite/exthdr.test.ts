@@ -265,6 +265,15 @@ describe('jumbo payload option (RFC 2675) in an ordinary packet', () => {
   nets.it('jumbo length 65536 with a non-zero payload length: parameter problem code 0, pointer 42 (the option)', () => {
     paramProb(nets.net(1), [hopByHop({ options: [{ kind: 'jumbo', length: 65536 }] })], ICMPV6_HDR_FIELD, 42, { Ip6InHdrErrors: 1 });
   });
+  nets.it('payload length 0 and jumbo length 70000 in a short packet (a jumbogram cut short): dropped silently, Ip6InHdrErrors 1', () => {
+    const n = nets.net(1);
+    const e = echo(n, [hopByHop({ options: [{ kind: 'jumbo', length: 70000 }] })]);
+    const sent = [ipv6({ src: PEER6, dst: n.addr6, plen: 0 }), ...e.sent.slice(1)];
+    counted({ Ip6InHdrErrors: 1 }, () => {
+      inject(n, sent);
+      expectNone(n, { timeoutMs: 200 });
+    });
+  });
   nets.it('a jumbo option not at 4n+2: dropped silently, Ip6InHdrErrors 1', () => {
     silent(nets.net(1), [hopByHop({ options: [{ kind: 'pad1' }, { kind: 'jumbo', length: 65536 }, { kind: 'pad1' }] })], { Ip6InHdrErrors: 1 });
   });
