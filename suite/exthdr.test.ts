@@ -446,6 +446,7 @@ describe('sending: sticky options and per-packet control messages (RFC 3542)', (
       l.bind({ address: n.addr6, port });
       l.listen(4);
       inject(n, [ipv6({ src: PEER6, dst: n.addr6 }), tcp({ sport: 40001, dport: port, seq: 1000, flags: 'S', window: 1000 })]);
+      // Ignored: the initial sequence number (random) and the window (tcp_rmem's, not this file's subject).
       expectPacket(n, [ipv6({ src: n.addr6, dst: PEER6 }), HBH, tcp({ sport: port, dport: 40001, ack: 1001, flags: 'SA', options: [{ kind: 'mss', value: 1440 }] })], { ignore: ['tcp.seq', 'tcp.window'] });
       // A reset at the expected sequence number ends the request before its SYN-ACK timer fires again.
       inject(n, [ipv6({ src: PEER6, dst: n.addr6 }), tcp({ sport: 40001, dport: port, seq: 1001, flags: 'R', window: 0 })]);
