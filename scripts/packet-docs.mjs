@@ -144,7 +144,7 @@ const sections = {
   options: ['Ipv4Option', 'Ipv6Option', 'TcpOption', 'NdOption'].map(unionSection).join('\n\n'),
   packet: functionSection('src/lib/packet/build.ts', ['build']) + '\n' + functionSection('src/lib/packet/parse.ts', ['parse', 'parseProto', 'decodeEspNull']) + '\n' +
     functionSection('src/lib/packet/compare.ts', ['diff', 'matches', 'assertMatch', 'normalise', 'formatDiff']) + '\n' +
-    functionSection('src/lib/packet/fragment.ts', ['fragment4', 'fragment6', 'defragment']) + '\n' +
+    functionSection('src/lib/packet/fragment.ts', ['fragment4', 'fragment6', 'defragment']) + '\n' + functionSection('src/lib/packet/ipv6.ts', ['ipv6ExtBytes']) + '\n' +
     functionSection('src/lib/packet/describe.ts', ['summary', 'show']) + '\n' + functionSection('src/lib/packet/ls.ts', ['ls']) + '\n' +
     functionSection('src/lib/packet/reply.ts', ['reply', 'answerNeighbor']) + '\n' + functionSection('src/lib/packet/types.ts', ['layer']),
   compare: interfaceSection('src/lib/packet/compare.ts', 'CompareOptions'),

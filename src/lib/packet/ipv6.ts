@@ -121,7 +121,12 @@ export function routing(f: Partial<Omit<Routing, 'type'>> = {}): Routing {
 }
 
 /** A segment routing header (RFC 8754); segments[0] is the final segment. */
+const SRH_FIELDS: ReadonlySet<string> = new Set(['segments', 'segmentsLeft', 'lastEntry', 'flags', 'tag', 'nh']);
+
 export function srh(f: { segments: string[]; segmentsLeft?: number; lastEntry?: number; flags?: number; tag?: number; nh?: number }): Routing {
+  // Not a layer of its own (it builds a 'routing' layer), so checkFields() does not know its keys.
+  const unknown = Object.keys(f).filter((k) => !SRH_FIELDS.has(k));
+  if (unknown.length) throw new TypeError(`srh(): no field ${unknown.map((k) => `'${k}'`).join(', ')}; its fields are ${[...SRH_FIELDS].join(', ')}`);
   const reserved = (((f.lastEntry ?? f.segments.length - 1) & 0xff) << 24 | (f.flags ?? 0) << 16 | (f.tag ?? 0)) >>> 0;
   const r: Partial<Omit<Routing, 'type'>> = { routingType: IPV6_SRCRT_TYPE_4, segmentsLeft: f.segmentsLeft ?? f.segments.length - 1, reserved, addresses: f.segments };
   if (f.nh !== undefined) r.nh = f.nh;
@@ -213,6 +218,18 @@ export function writeIpv6ExtHeader(l: Ipv6Ext, buf: Buffer, off: number, hlen: n
       else if (pad > 1) { buf[p] = IPV6_TLV_PADN; buf[p + 1] = pad - 2; buf.fill(0, p + 2, off + hlen); }
     }
   }
+}
+
+/**
+ * One extension header alone, as IPV6_HOPOPTS / IPV6_DSTOPTS / IPV6_RTHDR(DSTOPTS) take it and
+ * as the matching receive control messages carry it (RFC 3542): its next header byte is `nh`
+ * when the layer leaves it unset (the kernel overwrites it on send).
+ */
+export function ipv6ExtBytes(l: Ipv6Ext, nh = 0): Buffer {
+  const hlen = ipv6ExtLen(l);
+  const b = Buffer.alloc(hlen);
+  writeIpv6ExtHeader(l, b, 0, hlen, nh);
+  return b;
 }
 
 function readOptions(buf: Buffer, p: number, end: number): Ipv6Option[] {
