@@ -39,7 +39,7 @@ const PORT = 5500;
 /** Interval sysctls (ms) the fixture sets: random delays below this between repeats. */
 const INTERVAL = 50;
 /** Quiet period that proves no further repeat comes (several intervals). */
-const QUIET = 400;
+const QUIET = 250;
 
 before(() => {
   for (const n of nets.all) {

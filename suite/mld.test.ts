@@ -296,6 +296,28 @@ describe('sending to a group', () => {
     }
   });
 
+  // ip6_finish_output2 drops hop limit 0 only on the path that loops a copy back (loop on and a
+  // member on the interface): with no member the datagram leaves with hop limit 0.
+  nets.it('IPV6_MULTICAST_HOPS 0: with a local member the datagram is looped back and kept off the wire; with none it leaves with hop limit 0', () => {
+    const n = nets.net(1);
+    const s = sender(n);
+    const member = bound();
+    try {
+      s.setOption(K.SOL_IPV6, K.IPV6_MULTICAST_HOPS, 0);
+      s.sendTo(Buffer.from('hops0-alone'), `[${G1}]:${PORT}`);
+      expectPacket(n, out(n, s, 0, 'hops0-alone'));
+      join(member, n, G1);
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_EXCLUDE, G1)]), 2, G1);
+      s.sendTo(Buffer.from('hops0-member'), `[${G1}]:${PORT}`);
+      assert.equal(received(member), 'hops0-member');
+      expectNone(n, { match: isUdp });
+    } finally {
+      s.close();
+      member.close();
+    }
+    expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_INCLUDE, G1)]), 2, G1);
+  });
+
   nets.it('IPV6_MULTICAST_LOOP: a local member receives our datagram by default (1), not with 0; the wire gets it either way', () => {
     const n = nets.net(1);
     const s = sender(n);
