@@ -471,7 +471,7 @@ describe('older versions: force_igmp_version and compatibility mode', () => {
     }
   });
 
-  nets.it('a v2 query (8 bytes, code 1): a v2 report for the joined group, then v2 reports and a v2 leave for later changes', () => {
+  nets.it('a v2 query (8 bytes, code 1): a v2 report for the joined group, then v2 reports and a v2 leave for later changes; v3 and group-specific v2 queries answered in v2', () => {
     const n = nets.net(3);
     const s = sock();
     try {
@@ -485,6 +485,11 @@ describe('older versions: force_igmp_version and compatibility mode', () => {
       expectReports(n, v2leave(n, G2), 1);
       // A v3 query does not end v2 mode; it is answered with a v2 report.
       query(n, { code: 1, v3: {} });
+      expectReports(n, v2report(n, G1), 1);
+      // A v2 group-specific query for a group left: nothing; for the joined one: its report.
+      query(n, { dst: G2, code: 1, group: G2 });
+      expectNone(n, { timeoutMs: QUIET, match: isIgmp });
+      query(n, { dst: G1, code: 1, group: G1 });
       expectReports(n, v2report(n, G1), 1);
     } finally {
       s.close();

@@ -19,7 +19,7 @@ import { expectNone, expectPacket, inject, readAll } from '../src/lib/expect.js'
 import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
-import { groupReq, groupSourceReq, mreq6 } from '../src/lib/mcast.js';
+import { groupFilter, groupReq, groupSourceReq, mreq6, parseGroupFilter } from '../src/lib/mcast.js';
 import { multicastMac } from '../src/lib/addr.js';
 import {
   ICMPV6_MGM_QUERY, ICMPV6_MGM_REDUCTION, ICMPV6_MGM_REPORT, ICMPV6_MLD2_REPORT, MLD2_ALLOW_NEW_SOURCES, MLD2_BLOCK_OLD_SOURCES,
@@ -145,6 +145,41 @@ describe('MLDv2 state-change reports (the default)', () => {
     } finally {
       s.close();
     }
+  });
+
+  nets.it('MCAST_BLOCK_SOURCE on an EXCLUDE join: BLOCK_OLD_SOURCES {S}; MCAST_UNBLOCK_SOURCE: ALLOW_NEW_SOURCES {S}', () => {
+    const n = nets.net(1);
+    const S = src(n, 1);
+    const s = udpSocket(6);
+    try {
+      join(s, n, G1);
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_EXCLUDE, G1)]), 2, G1);
+      s.setOption(K.SOL_IPV6, K.MCAST_BLOCK_SOURCE, groupSourceReq(n.ifindex, G1, S));
+      expectReports(n, v2(n, [rec(MLD2_BLOCK_OLD_SOURCES, G1, [S])]), 2, G1);
+      s.setOption(K.SOL_IPV6, K.MCAST_UNBLOCK_SOURCE, groupSourceReq(n.ifindex, G1, S));
+      expectReports(n, v2(n, [rec(MLD2_ALLOW_NEW_SOURCES, G1, [S])]), 2, G1);
+      leave(s, n, G1);
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_INCLUDE, G1)]), 2, G1);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('MCAST_MSFILTER EXCLUDE {} -> INCLUDE {S}: CHANGE_TO_INCLUDE {S}; getsockopt reads the filter back', () => {
+    const n = nets.net(1);
+    const S = src(n, 1);
+    const s = udpSocket(6);
+    try {
+      join(s, n, G1);
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_EXCLUDE, G1)]), 2, G1);
+      s.setOption(K.SOL_IPV6, K.MCAST_MSFILTER, groupFilter(n.ifindex, G1, { fmode: K.MCAST_INCLUDE, sources: [S] }));
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_INCLUDE, G1, [S])]), 2, G1);
+      const got = parseGroupFilter(s.getOption(K.SOL_IPV6, K.MCAST_MSFILTER, groupFilter(n.ifindex, G1, { fmode: 0, sources: [], numsrc: 2 })));
+      assert.deepEqual(got, { fmode: K.MCAST_INCLUDE, numsrc: 1, sources: [S] });
+    } finally {
+      s.close();
+    }
+    expectReports(n, v2(n, [rec(MLD2_BLOCK_OLD_SOURCES, G1, [S])]), 2, G1);
   });
 
   nets.it('a group-specific MLDv2 query: one MODE_IS_EXCLUDE {} report for that group', () => {
