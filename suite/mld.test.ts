@@ -20,7 +20,7 @@ import { udpSocket, type Socket } from '../src/lib/socket.js';
 import { K, errnoIs } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { groupFilter, groupReq, groupSourceReq, mreq6, parseGroupFilter } from '../src/lib/mcast.js';
-import { multicastMac } from '../src/lib/addr.js';
+import { multicastMac, solicitedNode } from '../src/lib/addr.js';
 import {
   ICMPV6_MGM_QUERY, ICMPV6_MGM_REDUCTION, ICMPV6_MGM_REPORT, ICMPV6_MLD2_REPORT, MLD2_ALLOW_NEW_SOURCES, MLD2_BLOCK_OLD_SOURCES,
   MLD2_CHANGE_TO_EXCLUDE, MLD2_CHANGE_TO_INCLUDE, MLD2_MODE_IS_EXCLUDE, ether, hopByHop, icmpv6, ipv6, raw, udp, type Layer, type MldRecord,
@@ -191,6 +191,23 @@ describe('MLDv2 state-change reports (the default)', () => {
       query(n, { dst: G2, group: G2, v2: true });
       expectReports(n, v2(n, [rec(MLD2_MODE_IS_EXCLUDE, G2)]), 1, G2);
       s.setOption(K.SOL_IPV6, K.MCAST_LEAVE_GROUP, groupReq(n.ifindex, G2));
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_INCLUDE, G2)]), 2, G2);
+    } finally {
+      s.close();
+    }
+  });
+
+  // mld_send_report walks idev->mc_list, newest group first; ff02::1 and narrower scopes are
+  // never reported (MAF_NOREPORT), so the host's own solicited-node group is the only other record.
+  nets.it('a general MLDv2 query: one current-state report, MODE_IS_EXCLUDE {} for the group and the solicited-node group', () => {
+    const n = nets.net(1);
+    const s = udpSocket(6);
+    try {
+      join(s, n, G2);
+      expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_EXCLUDE, G2)]), 2, G2);
+      query(n, { v2: true });
+      expectReports(n, v2(n, [rec(MLD2_MODE_IS_EXCLUDE, G2), rec(MLD2_MODE_IS_EXCLUDE, solicitedNode(n.addr6))]), 1, G2);
+      leave(s, n, G2);
       expectReports(n, v2(n, [rec(MLD2_CHANGE_TO_INCLUDE, G2)]), 2, G2);
     } finally {
       s.close();
