@@ -514,7 +514,7 @@ describe('older versions: force_igmp_version and compatibility mode', () => {
     }
   });
 
-  nets.it('a v1 query (8 bytes, code 0): later joins send v1 reports and leaves send nothing (v1 mode outranks v2)', () => {
+  nets.it('a v1 query (8 bytes, code 0): later joins send v1 reports and leaves send nothing; the next v1 query is answered with a v1 report', () => {
     const n = nets.net(4);
     const s = sock();
     try {
@@ -523,6 +523,14 @@ describe('older versions: force_igmp_version and compatibility mode', () => {
       join(s, n, G2);
       expectReports(n, v1report(n, G2), 2);
       leave(s, n, G2);
+      expectNone(n, { timeoutMs: QUIET, match: isIgmp });
+      // A v1 query has no max response time: the answer comes within IGMP_QUERY_RESPONSE_INTERVAL (10 s).
+      join(s, n, G1);
+      expectReports(n, v1report(n, G1), 2);
+      query(n, { code: 0 });
+      expectPacket(n, v1report(n, G1), { timeoutMs: 11_000 });
+      expectNone(n, { timeoutMs: QUIET, match: isIgmp });
+      leave(s, n, G1);
       expectNone(n, { timeoutMs: QUIET, match: isIgmp });
     } finally {
       s.close();
