@@ -439,6 +439,26 @@ describe('older versions: force_igmp_version and compatibility mode', () => {
     }
   });
 
+  // RFC 2236 §3: only the host that reported last sends a leave. Hearing another host's report
+  // stops the group timer and clears im->reporter (igmp_heard_report, igmp_stop_timer).
+  nets.it('force_igmp_version=2: after another host\'s v2 report for the group, the leave is not sent', () => {
+    const n = nets.net(2);
+    const s = sock();
+    try {
+      withSysctl({ [`net.ipv4.conf.${n.ifname}.force_igmp_version`]: 2 }, () => {
+        join(s, n, G1);
+        expectPacket(n, v2report(n, G1), { timeoutMs: 2000 });
+        inject(n, [ether({ src: n.router.mac, dst: multicastMac(G1) }), ipv4({ src: src(n, 1), dst: G1, ttl: 1, tos: 0xc0, options: [{ kind: 'routerAlert', value: 0 }] }),
+          igmp({ igmpType: IGMPV2_HOST_MEMBERSHIP_REPORT, group: G1 })]);
+        settle(n);
+        leave(s, n, G1);
+        expectNone(n, { timeoutMs: QUIET, match: isIgmp });
+      });
+    } finally {
+      s.close();
+    }
+  });
+
   nets.it('force_igmp_version=1: two v1 reports to the group; no leave message', () => {
     const n = nets.net(2);
     const s = sock();
