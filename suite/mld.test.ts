@@ -259,6 +259,25 @@ describe('MLDv1: force_mld_version and compatibility mode', () => {
     }
   });
 
+  // RFC 2710 §4: only the last reporter sends a done; another node's report clears
+  // MAF_LAST_REPORTER (__mld_report_work).
+  nets.it('force_mld_version=1: after another node\'s MLDv1 report for the group, the leave sends no done', () => {
+    const n = nets.net(1);
+    const s = udpSocket(6);
+    try {
+      withSysctl({ [`net.ipv6.conf.${n.ifname}.force_mld_version`]: 1 }, () => {
+        join(s, n, G1);
+        expectPacket(n, v1(n, ICMPV6_MGM_REPORT, G1), { timeoutMs: 2000, skipNoise: false });
+        inject(n, [ether({ src: n.router.mac, dst: multicastMac(G1) }), ipv6({ src: n.router.ll, dst: G1, hlim: 1 }), RA, icmpv6({ icmpType: ICMPV6_MGM_REPORT, mcastAddr: G1 })]);
+        settle(n);
+        leave(s, n, G1);
+        expectNone(n, { timeoutMs: QUIET, skipNoise: false, match: mentions(G1) });
+      });
+    } finally {
+      s.close();
+    }
+  });
+
   nets.it('force_mld_version=2 and 0: MLDv2 reports', () => {
     const n = nets.net(1);
     const s = udpSocket(6);
