@@ -59,6 +59,45 @@ export const ip_mreqn = struct('ip_mreqn', {
   ifindex: i32,
 });
 
+export const ip_mreq_source = struct('ip_mreq_source', {
+  multiaddr: bytes(4),
+  interface: bytes(4),
+  sourceaddr: bytes(4),
+});
+
+/** IP_MSFILTER; the C struct holds one source, IP_MSFILTER_SIZE(n) is 16 + 4n: see msfilter.ts. */
+export const ip_msfilter = struct('ip_msfilter', {
+  multiaddr: bytes(4),
+  interface: bytes(4),
+  fmode: u32,
+  numsrc: u32,
+  slist: bytes(4),
+});
+
+/** struct __kernel_sockaddr_storage is 128 bytes, 8-aligned: the index is followed by 4 bytes of padding. */
+export const group_req = struct('group_req', {
+  interface: u32,
+  pad: u32,
+  group: bytes(128),
+});
+
+export const group_source_req = struct('group_source_req', {
+  interface: u32,
+  pad: u32,
+  group: bytes(128),
+  source: bytes(128),
+});
+
+/** MCAST_MSFILTER; the C struct holds one source, GROUP_FILTER_SIZE(n) is 144 + 128n: see msfilter.ts. */
+export const group_filter = struct('group_filter', {
+  interface: u32,
+  pad: u32,
+  group: bytes(128),
+  fmode: u32,
+  numsrc: u32,
+  slist: bytes(128),
+});
+
 // include/uapi/linux/ipv6.h
 export const in6_pktinfo = struct('in6_pktinfo', {
   addr: bytes(16),

@@ -24,6 +24,7 @@ export * from './uapi/linux/if_link.js';
 export * from './uapi/linux/if_packet.js';
 export * from './uapi/linux/if_tun.js';
 export * from './uapi/linux/if_tunnel.js';
+export * from './uapi/linux/igmp.js';
 export * from './uapi/linux/in.js';
 export * from './uapi/linux/in6.js';
 export * from './uapi/linux/inet_diag.js';

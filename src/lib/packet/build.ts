@@ -1,7 +1,7 @@
 /** Serialises a layer stack, filling lengths, next-protocol fields and checksums left undefined. */
 import { VLAN_HLEN } from '../include/linux/if_vlan.js';
 import { ETH_HLEN, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB } from '../include/uapi/linux/if_ether.js';
-import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
+import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IGMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
 import { IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING } from '../include/uapi/linux/in6.js';
 import { writeIpv4, writeIpv6 } from '../addr.js';
 import { writeArp, ARP_LEN } from './arp.js';
@@ -11,6 +11,7 @@ import { writeEther, writeVlan } from './ethernet.js';
 import { greHeaderLen, writeGreHeader } from './gre.js';
 import { writeIcmpHeader } from './icmpv4.js';
 import { icmpv6HeaderLen, writeIcmpv6Header } from './icmpv6.js';
+import { igmpHeaderLen, writeIgmpHeader } from './igmp.js';
 import { ipv4HeaderLen, writeIpv4Header } from './ipv4.js';
 import { finalDestination, ipv6ExtLen, writeIpv6ExtHeader, writeIpv6Header, type Ipv6Ext } from './ipv6.js';
 import { tcpHeaderLen, writeTcpHeader } from './tcp.js';
@@ -36,6 +37,7 @@ export function ipProtoOf(next: Layer | undefined, none: number): number {
     case 'udp': return IPPROTO_UDP;
     case 'icmp': return IPPROTO_ICMP;
     case 'icmpv6': return IPPROTO_ICMPV6;
+    case 'igmp': return IPPROTO_IGMP;
     case 'gre': return IPPROTO_GRE;
     case 'esp': return IPPROTO_ESP;
     case 'ipv4': return IPPROTO_IPIP;
@@ -60,6 +62,7 @@ function headerLen(l: Layer): number {
     case 'udp': return 8;
     case 'icmp': return 8;
     case 'icmpv6': return icmpv6HeaderLen(l);
+    case 'igmp': return igmpHeaderLen(l);
     case 'gre': return greHeaderLen(l);
     case 'esp': return 8;
     case 'raw': case 'padding': return l.data.length;
@@ -110,6 +113,7 @@ export function build(layers: readonly Layer[]): Buffer {
       case 'udp': writeUdpHeader(l, buf, o, plen[i]!); break;
       case 'icmp': writeIcmpHeader(l, buf, o); break;
       case 'icmpv6': writeIcmpv6Header(l, buf, o); break;
+      case 'igmp': writeIgmpHeader(l, buf, o); break;
       case 'gre': writeGreHeader(l, buf, o, next?.type === 'raw' ? 0 : etherTypeOf(next)); break;
       case 'esp':
         writeEspHeader(l, buf, o);
@@ -155,6 +159,9 @@ function fillChecksum(layers: readonly Layer[], i: number, buf: Buffer, s: numbe
       if (l.checksum === undefined) buf.writeUInt16BE(inetChecksum(buf, s, e, pseudo(layers, i, IPPROTO_UDP, e - s)) || 0xffff, s + 6);
       break;
     case 'icmp':
+      if (l.checksum === undefined) buf.writeUInt16BE(inetChecksum(buf, s, e), s + 2);
+      break;
+    case 'igmp':
       if (l.checksum === undefined) buf.writeUInt16BE(inetChecksum(buf, s, e), s + 2);
       break;
     case 'icmpv6':

@@ -72,7 +72,7 @@ function walk(a: unknown, e: unknown, path: string, visit: (path: string, e: unk
 const AUTO: Record<string, readonly string[]> = {
   ether: ['etherType'], vlan: ['etherType'], ipv4: ['ihl', 'len', 'protocol', 'checksum'], ipv6: ['plen', 'nh'],
   hopByHop: ['nh', 'len'], destOpts: ['nh', 'len'], routing: ['nh', 'len'], fragment: ['nh'],
-  tcp: ['dataOffset', 'checksum'], udp: ['len', 'checksum'], icmp: ['checksum'], icmpv6: ['checksum'], gre: ['proto', 'checksum'],
+  tcp: ['dataOffset', 'checksum'], udp: ['len', 'checksum'], icmp: ['checksum'], icmpv6: ['checksum'], igmp: ['checksum'], gre: ['proto', 'checksum'],
 };
 
 /**

@@ -77,6 +77,7 @@ function oneLayer(l: Layer): string {
       const extra = l.id !== undefined ? ` id ${l.id} seq ${l.seq}` : l.target ? ` target ${l.target}` : l.mtu !== undefined ? ` mtu ${l.mtu}` : l.mcastAddr ? ` group ${l.mcastAddr}` : '';
       return `ICMPv6 type ${l.icmpType} code ${l.code}${extra}${l.options?.length ? ` opts ${l.options.map((o) => o.kind).join(',')}` : ''}`;
     }
+    case 'igmp': return `IGMP type 0x${l.igmpType.toString(16)} code ${l.code}${l.group !== undefined ? ` group ${l.group}` : ''}${l.records ? ` records ${l.records.map((r) => `${r.recordType}:${r.group}${r.sources.length ? `[${r.sources.join(' ')}]` : ''}`).join(',')}` : ''}`;
     case 'gre': return `GRE proto 0x${(l.proto ?? 0).toString(16)}${l.key !== undefined ? ` key ${l.key}` : ''}`;
     case 'esp': return `ESP spi 0x${l.spi.toString(16)} seq ${l.seq}`;
     case 'raw': return `${l.data.length} bytes`;

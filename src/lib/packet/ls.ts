@@ -15,6 +15,7 @@ import { formatValue } from './describe.js';
 import { gre } from './gre.js';
 import { icmp } from './icmpv4.js';
 import { icmpv6 } from './icmpv6.js';
+import { igmp } from './igmp.js';
 import { ipv4 } from './ipv4.js';
 import { destOpts, fragment, hopByHop, ipv6, routing } from './ipv6.js';
 import { padding, raw } from './raw.js';
@@ -44,7 +45,7 @@ export interface LayerInfo {
 const BUILDERS: Readonly<Record<LayerType, () => Layer>> = {
   ether: () => ether(), vlan: () => vlan(), arp: () => arp(), ipv4: () => ipv4(), ipv6: () => ipv6(),
   hopByHop: () => hopByHop(), destOpts: () => destOpts(), routing: () => routing(), fragment: () => fragment(),
-  tcp: () => tcp(), udp: () => udp(), icmp: () => icmp(), icmpv6: () => icmpv6(), gre: () => gre(), esp: () => esp(),
+  tcp: () => tcp(), udp: () => udp(), icmp: () => icmp(), icmpv6: () => icmpv6(), igmp: () => igmp(), gre: () => gre(), esp: () => esp(),
   raw: () => raw(new Uint8Array(0)), padding: () => padding(new Uint8Array(0)),
 };
 

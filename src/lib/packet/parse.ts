@@ -1,6 +1,6 @@
 /** Bytes to layers. Never throws: whatever cannot be decoded is kept as a raw layer, so build(parse(b)) equals b. */
 import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ETH_P_TEB } from '../include/uapi/linux/if_ether.js';
-import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
+import { IPPROTO_ESP, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_IGMP, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../include/uapi/linux/in.js';
 import { IPPROTO_FRAGMENT, IPPROTO_ICMPV6 } from '../include/uapi/linux/in6.js';
 import { readArp } from './arp.js';
 import { readEspHeader } from './esp.js';
@@ -8,6 +8,7 @@ import { readEther, readVlan } from './ethernet.js';
 import { readGreHeader } from './gre.js';
 import { icmpCarriesIp, readIcmpHeader } from './icmpv4.js';
 import { icmpv6CarriesIp, readIcmpv6Header } from './icmpv6.js';
+import { readIgmpHeader } from './igmp.js';
 import { readIpv4Header } from './ipv4.js';
 import { IPV6_EXT_PROTOS, readIpv6Ext, readIpv6Header } from './ipv6.js';
 import { readTcpHeader } from './tcp.js';
@@ -123,6 +124,10 @@ function decode(buf: Buffer, off: number, end: number, next: Next, limit: (e: nu
     case IPPROTO_ICMPV6: {
       const r = readIcmpv6Header(buf, off, end);
       return r && { layer: r.layer, hlen: r.hlen, next: icmpv6CarriesIp(r.layer.icmpType) ? 'ipv6' : 'raw' };
+    }
+    case IPPROTO_IGMP: {
+      const r = readIgmpHeader(buf, off, end);
+      return r && { layer: r.layer, hlen: r.hlen, next: 'raw' };
     }
     case IPPROTO_GRE: {
       const r = readGreHeader(buf, off, end);

@@ -5,13 +5,14 @@ import type { Ether, Vlan } from './ethernet.js';
 import type { Gre } from './gre.js';
 import type { Icmp } from './icmpv4.js';
 import type { Icmpv6 } from './icmpv6.js';
+import type { Igmp } from './igmp.js';
 import type { Ipv4 } from './ipv4.js';
 import type { DestOpts, Fragment, HopByHop, Ipv6, Routing } from './ipv6.js';
 import type { Padding, Raw } from './raw.js';
 import type { Tcp } from './tcp.js';
 import type { Udp } from './udp.js';
 
-export type Layer = Ether | Vlan | Arp | Ipv4 | Ipv6 | HopByHop | DestOpts | Routing | Fragment | Tcp | Udp | Icmp | Icmpv6 | Gre | Esp | Raw | Padding;
+export type Layer = Ether | Vlan | Arp | Ipv4 | Ipv6 | HopByHop | DestOpts | Routing | Fragment | Tcp | Udp | Icmp | Icmpv6 | Igmp | Gre | Esp | Raw | Padding;
 export type LayerType = Layer['type'];
 export type Packet = Layer[];
 /** The layer of a given type, e.g. LayerOf<'tcp'> is Tcp. */

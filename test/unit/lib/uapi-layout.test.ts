@@ -63,6 +63,23 @@ const C: Record<string, CLayout> = {
     ctype: 'struct ip_mreqn',
     fields: { multiaddr: 'imr_multiaddr', address: 'imr_address', ifindex: 'imr_ifindex' },
   },
+  ip_mreq_source: {
+    ctype: 'struct ip_mreq_source',
+    fields: { multiaddr: 'imr_multiaddr', interface: 'imr_interface', sourceaddr: 'imr_sourceaddr' },
+  },
+  ip_msfilter: {
+    ctype: 'struct ip_msfilter',
+    fields: { multiaddr: 'imsf_multiaddr', interface: 'imsf_interface', fmode: 'imsf_fmode', numsrc: 'imsf_numsrc', slist: 'imsf_slist' },
+  },
+  group_req: { ctype: 'struct group_req', fields: { interface: 'gr_interface', pad: null, group: 'gr_group' } },
+  group_source_req: {
+    ctype: 'struct group_source_req',
+    fields: { interface: 'gsr_interface', pad: null, group: 'gsr_group', source: 'gsr_source' },
+  },
+  group_filter: {
+    ctype: 'struct group_filter',
+    fields: { interface: 'gf_interface', pad: null, group: 'gf_group', fmode: 'gf_fmode', numsrc: 'gf_numsrc', slist: 'gf_slist' },
+  },
   in6_pktinfo: { ctype: 'struct in6_pktinfo', fields: { addr: 'ipi6_addr', ifindex: 'ipi6_ifindex' } },
   ip6_mtuinfo: { ctype: 'struct ip6_mtuinfo', fields: { addr: 'ip6m_addr', mtu: 'ip6m_mtu' } },
   ipv6_mreq: { ctype: 'struct ipv6_mreq', fields: { multiaddr: 'ipv6mr_multiaddr', ifindex: 'ipv6mr_ifindex' } },

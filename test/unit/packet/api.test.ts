@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  answerNeighbor, arp, assertMatch, build, ndOpt, neighborSolicit, canonicalIpv6, decodeEspNull, diff, echoRequest6, esp, ether, ipv4, ipv6, layer, LINKTYPE_RAW, matches, parse,
+  answerNeighbor, arp, assertMatch, build, ndOpt, neighborSolicit, canonicalIpv6, decodeEspNull, diff, echoRequest6, esp, ether, igmp, ipv4, ipv6, layer, LINKTYPE_RAW, matches, parse,
   raw, readPcap, reply, show, summary, tcp, udp, writePcap, formatDiff, type Layer,
 } from '../../../src/lib/packet/index.js';
 
@@ -209,5 +209,14 @@ describe('builders', () => {
     const t = parsed.find((l) => l.type === 'tcp');
     assert.ok(t?.type === 'tcp');
     assert.deepEqual(tcp({ ...t }), t);
+  });
+
+  it('igmp(): rejects a field of another version\'s spelling (maddr, gaddr); a parsed v3 report spreads back in', () => {
+    const unchecked = igmp as (f: object) => Layer;
+    assert.throws(() => unchecked({ igmpType: 0x16, gaddr: '239.1.2.3' }), /igmp\(\): no field 'gaddr'/);
+    const report = [ipv4({ src: '192.0.2.1', dst: '224.0.0.22' }), igmp({ igmpType: 0x22, records: [{ recordType: 4, group: '239.1.2.3', sources: ['192.0.2.9'] }] })];
+    const back = parse(build(report), 'ip').find((l) => l.type === 'igmp');
+    assert.ok(back?.type === 'igmp');
+    assert.deepEqual(igmp({ ...back }), back);
   });
 });

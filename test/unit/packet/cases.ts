@@ -1,6 +1,6 @@
 /** A broad table of packets, each with the scapy expression that must build the same bytes. */
 import {
-  arp, destOpts, echoReply6, echoRequest4, echoRequest6, esp, ether, fragment, gre, hopByHop, icmp, icmpv6, ipv4, ipv6,
+  arp, destOpts, echoReply6, echoRequest4, echoRequest6, esp, ether, fragment, gre, hopByHop, icmp, icmpv6, igmp, ipv4, ipv6,
   ndOpt, neighborAdvert, neighborSolicit, raw, redirect6, routerAdvert, routerSolicit, routing, srh, tcp, udp, vlan, build,
   type Layer, type LinkType,
 } from '../../../src/lib/packet/index.js';
@@ -141,6 +141,20 @@ export const CASES: Case[] = [
   { name: 'mld v2 report', link: 'ip', layers: [ipv6({ src: 'fe80::1', dst: 'ff02::16', hlim: 1 }), hopByHop({ options: [{ kind: 'routerAlert', value: 0 }] }),
     icmpv6({ icmpType: 143, records: [{ recordType: 4, mcastAddr: 'ff02::1:ff00:1', sources: [] }, { recordType: 1, mcastAddr: 'ff05::1', sources: [A3, A4] }] })],
     scapy: `IPv6(src='fe80::1',dst='ff02::16',hlim=1)/IPv6ExtHdrHopByHop(options=[RouterAlert()])/ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(rtype=4,dst='ff02::1:ff00:1'),ICMPv6MLDMultAddrRec(rtype=1,dst='ff05::1',sources=['${A3}','${A4}'])])` },
+  // IGMP (the kernel's reports: TOS 0xc0, TTL 1, router alert)
+  { name: 'igmp v2 report with router alert', link: 'ip', layers: [ipv4({ src: V2, dst: '239.1.2.3', tos: 0xc0, ttl: 1, df: true, options: [{ kind: 'routerAlert', value: 0 }] }), igmp({ igmpType: 0x16, group: '239.1.2.3' })],
+    scapy: `IP(src='${V2}',dst='239.1.2.3',tos=0xc0,ttl=1,flags='DF',options=[IPOption_Router_Alert()])/IGMP(type=0x16,mrcode=0,gaddr='239.1.2.3')` },
+  { name: 'igmp v1 report', link: 'ip', layers: [ipv4({ src: V2, dst: '239.1.2.3', ttl: 1 }), igmp({ igmpType: 0x12, group: '239.1.2.3' })],
+    scapy: `IP(src='${V2}',dst='239.1.2.3',ttl=1)/IGMP(type=0x12,mrcode=0,gaddr='239.1.2.3')` },
+  { name: 'igmp v2 leave', link: 'ip', layers: [ipv4({ src: V2, dst: '224.0.0.2', ttl: 1 }), igmp({ igmpType: 0x17, group: '239.1.2.3' })],
+    scapy: `IP(src='${V2}',dst='224.0.0.2',ttl=1)/IGMP(type=0x17,mrcode=0,gaddr='239.1.2.3')` },
+  { name: 'igmp v2 general query', link: 'ip', layers: [ipv4({ src: V1, dst: '224.0.0.1', ttl: 1 }), igmp({ igmpType: 0x11, code: 100 })],
+    scapy: `IP(src='${V1}',dst='224.0.0.1',ttl=1)/IGMP(type=0x11,mrcode=100,gaddr='0.0.0.0')` },
+  { name: 'igmp v3 group-and-source query', link: 'ip', layers: [ipv4({ src: V1, dst: '239.1.2.3', tos: 0xc0, ttl: 1 }), igmp({ code: 20, group: '239.1.2.3', sFlag: true, qrv: 2, qqic: 125, sources: [V1, '203.0.113.9'] })],
+    scapy: `IP(src='${V1}',dst='239.1.2.3',tos=0xc0,ttl=1)/IGMPv3(type=0x11,mrcode=20)/IGMPv3mq(gaddr='239.1.2.3',s=1,qrv=2,qqic=125,srcaddrs=['${V1}','203.0.113.9'])` },
+  { name: 'igmp v3 report, two records', link: 'ip', layers: [ipv4({ src: V2, dst: '224.0.0.22', tos: 0xc0, ttl: 1, df: true, options: [{ kind: 'routerAlert', value: 0 }] }),
+    igmp({ igmpType: 0x22, records: [{ recordType: 4, group: '239.1.2.3', sources: [] }, { recordType: 5, group: '239.4.5.6', sources: [V1, '203.0.113.9'] }] })],
+    scapy: `IP(src='${V2}',dst='224.0.0.22',tos=0xc0,ttl=1,flags='DF',options=[IPOption_Router_Alert()])/IGMPv3(type=0x22)/IGMPv3mr(records=[IGMPv3gr(rtype=4,maddr='239.1.2.3'),IGMPv3gr(rtype=5,maddr='239.4.5.6',srcaddrs=['${V1}','203.0.113.9'])])` },
   // ICMPv4
   { name: 'icmp echo reply', link: 'ip', layers: [ip4(), icmp({ icmpType: 0, id: 5, seq: 6 }), raw('pong')],
     scapy: `${I4()}/ICMP(type=0,id=5,seq=6)/Raw(b'pong')` },

@@ -6,6 +6,8 @@ const PY = `
 import sys, json, struct, socket
 from scapy.all import *
 from scapy.layers.ipsec import SecurityAssociation
+from scapy.contrib.igmp import IGMP
+from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mq, IGMPv3mr, IGMPv3gr
 exprs = json.load(sys.stdin)
 out = []
 for e in exprs:

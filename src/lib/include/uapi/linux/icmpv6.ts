@@ -41,3 +41,11 @@ export const ICMPV6_ROUTER_PREF_INVALID = 0x2;
 
 /** SOL_ICMPV6 option of an ICMPv6 raw socket (struct icmp6_filter). */
 export const ICMPV6_FILTER = 1;
+
+// MLDv2 multicast address record types (RFC 3810 §5.2.12)
+export const MLD2_MODE_IS_INCLUDE = 1;
+export const MLD2_MODE_IS_EXCLUDE = 2;
+export const MLD2_CHANGE_TO_INCLUDE = 3;
+export const MLD2_CHANGE_TO_EXCLUDE = 4;
+export const MLD2_ALLOW_NEW_SOURCES = 5;
+export const MLD2_BLOCK_OLD_SOURCES = 6;

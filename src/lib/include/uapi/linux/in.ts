@@ -61,8 +61,22 @@ export const IP_UNBLOCK_SOURCE = 37;
 export const IP_BLOCK_SOURCE = 38;
 export const IP_ADD_SOURCE_MEMBERSHIP = 39;
 export const IP_DROP_SOURCE_MEMBERSHIP = 40;
+/** Set or read a group's whole source filter (struct ip_msfilter). */
+export const IP_MSFILTER = 41;
+// Protocol-independent multicast API (RFC 3678): struct group_req, group_source_req, group_filter.
+export const MCAST_JOIN_GROUP = 42;
+export const MCAST_BLOCK_SOURCE = 43;
+export const MCAST_UNBLOCK_SOURCE = 44;
+export const MCAST_LEAVE_GROUP = 45;
+export const MCAST_JOIN_SOURCE_GROUP = 46;
+export const MCAST_LEAVE_SOURCE_GROUP = 47;
+export const MCAST_MSFILTER = 48;
 export const IP_MULTICAST_ALL = 49;
 export const IP_UNICAST_IF = 50;
+
+// Source filter modes (ip_msfilter.fmode, group_filter.gf_fmode)
+export const MCAST_EXCLUDE = 0;
+export const MCAST_INCLUDE = 1;
 
 // IP_MTU_DISCOVER values
 export const IP_PMTUDISC_DONT = 0;
