@@ -136,11 +136,43 @@ describe('outbound: the kernel\'s AH header and ICV', () => {
   });
 });
 
+describe('SA configuration', () => {
+  nets.it('IPv4 hmac(sha256) without a truncation (XFRMA_ALG_AUTH): 96-bit ICV, hdrlen 4 on the wire', (t) => {
+    if (skipped(t, 4)) return;
+    fresh();
+    const n = nets.net(1);
+    const spi = nextSpi++;
+    const sa: SaSpec = { src: n.addr4, dst: REMOTE4, spi, proto: 'ah', mode: 'transport', reqid: spi, auth: { name: 'hmac(sha256)', key: KEY(8) } };
+    x.addSa(sa);
+    assert.equal(x.getSa({ dst: REMOTE4, spi, proto: 'ah' }).auth?.truncLen, 96);
+    x.addPolicy({ dir: 'out', sel: { src: `${n.addr4}/32`, dst: `${REMOTE4}/32` }, tmpls: [{ src: n.addr4, dst: REMOTE4, proto: 'ah', mode: 'transport', reqid: spi, family: 4 }] });
+    const s = udpSocket(4);
+    s.setMark(n.mark);
+    try {
+      s.sendTo(Buffer.from('default'), `${REMOTE4}:7002`);
+      const o = openAh(ahOut(n, spi), ahTransform(sa));
+      assert.deepEqual([o.hdrLenField, o.icv.length, o.padding.length, o.verified], [4, 12, 0, true]);
+    } finally {
+      s.close();
+    }
+  });
+
+  nets.it('an AH SA without an auth algorithm, or with a cipher too, is EINVAL', (t) => {
+    if (skipped(t, 4)) return;
+    fresh();
+    const n = nets.net(1);
+    const base: SaSpec = { src: n.addr4, dst: REMOTE4, spi: nextSpi++, proto: 'ah', mode: 'transport' };
+    assert.throws(() => x.addSa(base), (e: unknown) => isNetlinkError(e, 'EINVAL') && /AUTH_TRUNC or AUTH/.test(e.message));
+    assert.throws(() => x.addSa({ ...base, auth: SHA256(9), crypt: { name: 'cbc(aes)', key: KEY(9, 16) } }), (e: unknown) => isNetlinkError(e, 'EINVAL') && /CRYPT/.test(e.message));
+    assert.equal(x.sas().length, 0);
+  });
+});
+
 interface Rx {
   spi: number;
   tr: AhTransform;
   /** Seals a datagram to the receiving socket (before `edit`), injects it and a marker; answers whether it was delivered. */
-  send(seq: number, opts?: { ip?: Partial<Record<string, number | boolean>>; hdrLen?: number; edit?: (b: Buffer) => Buffer }): boolean;
+  send(seq: number, opts?: { ip?: Partial<Record<string, number | boolean>>; hdrLen?: number; reserved?: number; edit?: (b: Buffer) => Buffer }): boolean;
   close(): void;
 }
 
@@ -169,7 +201,7 @@ function receiver(n: Network, v: IpVersion, sa: Partial<SaSpec> = {}): Rx {
     spi,
     tr,
     send(seq, opts = {}) {
-      const sealed = sealAh([ip(opts.ip), udp({ sport: 4000, dport: r.localAddress().port }), raw(`ah in ${seq}`)], tr, { seq, hdrLen: opts.hdrLen });
+      const sealed = sealAh([ip(opts.ip), udp({ sport: 4000, dport: r.localAddress().port }), raw(`ah in ${seq}`)], tr, { seq, hdrLen: opts.hdrLen, reserved: opts.reserved });
       inject(n, frame(n, opts.edit ? opts.edit(sealed) : sealed));
       inject(n, frame(n, sealAh([ip(), udp({ sport: 4001, dport: m.localAddress().port }), raw('marker')], mtr, { seq: 1 })));
       assert.equal(m.recv({ timeoutMs: 2000 }).toString(), 'marker');
@@ -263,6 +295,20 @@ describe('inbound', () => {
     });
   }
 
+  nets.it('IPv6 hmac(sha256) 128, align4: ah6 still wants 8-byte multiples: a 28-byte header is dropped (XfrmInStateProtoError 1), 32 bytes delivered', (t) => {
+    if (skipped(t, 6)) return;
+    const n = nets.net(1);
+    const d = counting(n, 6, { flags: ['align4'] }, (rx) => assert.deepEqual([rx.send(1, { hdrLen: 28 }), rx.send(2, { hdrLen: 32 })], [false, true]));
+    assert.deepEqual(d, { XfrmInStateProtoError: 1 });
+  });
+
+  nets.it('IPv4: a non-zero reserved field (sealed into the ICV) is delivered: the receiver ignores it', (t) => {
+    if (skipped(t, 4)) return;
+    const n = nets.net(1);
+    const d = counting(n, 4, {}, (rx) => assert.equal(rx.send(1, { reserved: 0xffff }), true));
+    assert.deepEqual(d, {});
+  });
+
   nets.it('IPv4: a changed ID (immutable) is dropped (XfrmInStateProtoError 1)', (t) => {
     if (skipped(t, 4)) return;
     const n = nets.net(1);
@@ -276,10 +322,12 @@ describe('inbound', () => {
     { align4: false, hdrLen: 28, ok: false },
     { align4: false, hdrLen: 32, ok: true },
     { align4: false, hdrLen: 36, ok: false },
+    { align4: false, hdrLen: 44, ok: false },
     { align4: false, hdrLen: 48, ok: true },
     { align4: true, hdrLen: 28, ok: true },
     { align4: true, hdrLen: 32, ok: false },
     { align4: true, hdrLen: 44, ok: true },
+    { align4: true, hdrLen: 48, ok: false },
   ];
   for (const c of lengths) {
     nets.it(`IPv4 hmac(sha256) 128${c.align4 ? ', align4' : ''}: a ${c.hdrLen}-byte header (hdrlen ${c.hdrLen / 4 - 2}) is ${c.ok ? 'delivered' : 'dropped (XfrmInStateProtoError 1)'}`, (t) => {
