@@ -13,7 +13,7 @@
 // files listed in watch-N.json in the run directory (executables too: `argv` instead of
 // `path`; cases to cases-<i>.json), and the process exits, taking whatever the tests left
 // behind with it. Init starts the next spare.
-import { describe } from 'node:test';
+import { beforeEach, describe } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -105,6 +105,15 @@ async function execute(f: AgentFile): Promise<{ status: number; cases?: unknown[
   const { passed, cases } = await new Promise<{ passed: boolean; cases: unknown[] }>((resolve) => {
     slot.__netTestFileDone = (passed, cases) => resolve({ passed, cases });
     describe(f.display, async () => {
+      // Each case names itself on the control line as it starts (one tty write): a file that
+      // hangs or crashes the kernel is reported with the case it was in.
+      beforeEach((t) => {
+        try {
+          ctl(`case ${f.index} ${t.name.replace(/\s+/g, ' ')}`);
+        } catch {
+          // the report loses a detail, the test nothing
+        }
+      });
       // A query per file: `--repeat` runs one bundle several times, and a plain import of the
       // same path would come from the module cache without running anything.
       await import(`${pathToFileURL(f.path!).href}?nt=${f.index}`);

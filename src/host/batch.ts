@@ -240,15 +240,17 @@ export async function runBatch(ctx: BatchContext, batch: Item[], worker: number,
     const output = outcome.output.get(i) ?? '';
     const c = casesOf(it, i, output, true)!;
     let end: { status: number } | { stopped: Stopped } | undefined;
+    const lastCase = outcome.lastCase.get(i);
+    const inCase = lastCase !== undefined ? ` (the last case it started: "${lastCase}")` : '';
     if (st !== undefined) end = { status: st };
     else if (outcome.crash && (outcome.running === i || (tt.start !== undefined && tt.end === undefined))) {
-      end = { stopped: { crash: outcome.crash, detail: `the kernel crashed while this test ran${keep}` } };
+      end = { stopped: { crash: outcome.crash, detail: `the kernel crashed while this test ran${inCase}${keep}` } };
     } else if (outcome.timedOut?.phase === 'test' && outcome.timedOut.test === i) {
       const limit = it.timeout ?? o.timeout;
-      end = { stopped: { timeoutS: limit, detail: `ran longer than ${limit} s; VM killed` } };
+      end = { stopped: { timeoutS: limit, detail: `ran longer than ${limit} s${inCase}; VM killed` } };
     } else if (tt.start !== undefined) {
       // It started and the guest went away without a crash report: lost, not its fault alone.
-      end = { stopped: { lost: `the guest stopped while this test ran (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` } };
+      end = { stopped: { lost: `the guest stopped while this test ran${inCase} (UML exit ${outcome.exit.code ?? outcome.exit.signal})${keep}` } };
     }
     if (end) record(it, i, judge(it, output, durationMs, c, end));
     else rest.push(it);

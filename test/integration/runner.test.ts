@@ -147,6 +147,13 @@ for (const [rootName, rootArgs, rootSkip] of ROOTS) {
       assertNothingLeft(r);
     });
 
+    test('a hanging node test: the timeout names the case it was in', async () => {
+      const r = await netTest([...run, '--timeout', '5', 'hang.test.ts']);
+      assert.equal(r.status, 4, r.stdout + r.stderr);
+      assert.match(r.stdout, /TIMEOUT hang\.test\.ts[^\n]*\n\s+ran longer than 5 s \(the last case it started: "third blocks forever"\); VM killed/);
+      assertNothingLeft(r);
+    });
+
     test('Ctrl-C (SIGINT) stops the VM and leaves nothing', async () => {
       const r = await netTest([...run, 'hang.sh'], {
         onSpawn: (pid) => {

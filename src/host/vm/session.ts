@@ -83,6 +83,8 @@ export interface VmOutcome {
   timing: Timing;
   /** Exit status per test index (1-based), from status files, else the control channel. */
   statuses: Map<number, number>;
+  /** The case each node test file started last (the agent's `nt:case i name`): where a hang or crash happened. */
+  lastCase: Map<number, string>;
   /** Output per test index. */
   output: Map<number, string>;
   /** Test running when the VM stopped abnormally. */
@@ -175,6 +177,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   const perTest = new Map<number, WriteStream>();
   const crash = crashDetector({ failOnWarn: req.failOnWarn });
   const statuses = new Map<number, number>();
+  const lastCase = new Map<number, string>();
   const output = new Map<number, string>();
   const consoleTail: string[] = [];
   let timedOut: VmOutcome['timedOut'];
@@ -294,6 +297,9 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
         req.onTestEnd?.(i);
         maybeDone(i);
       }
+    } else if (ev === 'case') {
+      const sp = rest.indexOf(' ');
+      if (sp > 0) lastCase.set(Number(rest.slice(0, sp)), rest.slice(sp + 1));
     } else if (ev === 'done') {
       timing.done = now;
       arm(POWEROFF_TIMEOUT_MS, { phase: 'poweroff' });
@@ -346,6 +352,7 @@ export async function runVm(req: VmRequest, abort: AbortSignal): Promise<VmOutco
   return {
     timing,
     statuses,
+    lastCase,
     output,
     ...(running !== undefined ? { running } : {}),
     ...(report ? { crash: report } : {}),
