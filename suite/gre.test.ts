@@ -10,9 +10,9 @@ import { before, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import type { LinkStats } from '../src/lib/netlink/route.js';
+import { statsDelta, type LinkStats } from '../src/lib/netlink/route.js';
 import type { GreTunnelSpec } from '../src/lib/netlink/rt-link.js';
-import { udpSocket, type Socket } from '../src/lib/socket.js';
+import { closing, udpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
 import { build, destOpts, ether, gre, icmp, inetChecksum, ipv4, ipv6, raw, udp, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_PORT_UNREACH, type Gre, type Layer } from '../src/lib/packet/index.js';
 
@@ -114,29 +114,11 @@ function inner4(t: Tun, s: Socket<'inet'>, data: Buffer): Layer[] {
 /** The outer IPv4 header our side sends on `t` (TTL inherited from the inner 64, DF). */
 const out4 = (t: Tun): Layer => ipv4({ src: n1().addr4, dst: R(t.i), ttl: 64, df: true, protocol: 47 });
 
-function delta(before: LinkStats, dev: string): Record<string, bigint> {
-  const now = nets.rt.stats(dev);
-  const out: Record<string, bigint> = {};
-  for (const [k, v] of Object.entries(now)) if (v !== (before[k as keyof LinkStats] ?? 0n)) out[k] = v - (before[k as keyof LinkStats] ?? 0n);
-  return out;
-}
-
-function recvOrNull(s: Socket<'inet'> | Socket<'inet6'>, timeoutMs = 300): string | null {
-  try {
-    return s.recv({ timeoutMs }).toString();
-  } catch (e) {
-    if ((e as { code?: string }).code === 'EAGAIN') return null;
-    throw e;
-  }
-}
-
-function withSock<S extends { close(): void }>(s: S, fn: (s: S) => void): void {
-  try {
-    fn(s);
-  } finally {
-    s.close();
-  }
-}
+/** Link counters that moved since `before`. */
+const delta = (before: LinkStats, dev: string): LinkStats => statsDelta(before, nets.rt.stats(dev));
+/** The datagram's text, or null when none came within timeoutMs. */
+const recvOrNull = (s: Socket<'inet'> | Socket<'inet6'>, timeoutMs = 300): string | null => s.tryRecv({ timeoutMs })?.toString() ?? null;
+const withSock = closing;
 
 /** GRE from the remote of `t` carrying a datagram to our inner address and `s`'s port. */
 function greIn(t: Tun, s: Socket<'inet'>, g: Partial<Omit<Gre, 'type'>>, text: string): Layer[] {

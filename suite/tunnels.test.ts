@@ -10,9 +10,9 @@ import { before, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { useNetworks, type Network } from '../src/lib/networks.js';
 import { expectNone, expectPacket, inject } from '../src/lib/expect.js';
-import type { LinkStats } from '../src/lib/netlink/route.js';
+import { statsDelta, type LinkStats } from '../src/lib/netlink/route.js';
 import type { GreTunnelSpec, IpTunnelSpec, LinkSpec } from '../src/lib/netlink/rt-link.js';
-import { udpSocket, type Socket } from '../src/lib/socket.js';
+import { closing, udpSocket, type Socket } from '../src/lib/socket.js';
 import { errnoIs, K } from '../src/lib/sys/index.js';
 import { withSysctl } from '../src/lib/sysctl.js';
 import { xfrmStats, xfrmStatsDelta } from '../src/lib/ipsec/index.js';
@@ -180,29 +180,10 @@ function inner6(t: Tun, s: Socket<'inet6'>, data: Buffer, f: { hlim?: number; tc
 const payload = (size: number, fill = 0x61): Buffer => Buffer.alloc(size, fill);
 
 /** Link counters that moved since `before`. */
-function delta(before: LinkStats, dev: string): Record<string, bigint> {
-  const now = nets.rt.stats(dev);
-  const out: Record<string, bigint> = {};
-  for (const [k, v] of Object.entries(now)) if (v !== (before[k as keyof LinkStats] ?? 0n)) out[k] = v - (before[k as keyof LinkStats] ?? 0n);
-  return out;
-}
-
-function recvOrNull(s: Socket<'inet'> | Socket<'inet6'>, timeoutMs = 300): string | null {
-  try {
-    return s.recv({ timeoutMs }).toString();
-  } catch (e) {
-    if ((e as { code?: string }).code === 'EAGAIN') return null;
-    throw e;
-  }
-}
-
-function withSock<S extends { close(): void }>(s: S, fn: (s: S) => void): void {
-  try {
-    fn(s);
-  } finally {
-    s.close();
-  }
-}
+const delta = (before: LinkStats, dev: string): LinkStats => statsDelta(before, nets.rt.stats(dev));
+/** The datagram's text, or null when none came within timeoutMs. */
+const recvOrNull = (s: Socket<'inet'> | Socket<'inet6'>, timeoutMs = 300): string | null => s.tryRecv({ timeoutMs })?.toString() ?? null;
+const withSock = closing;
 
 describe('ipip', () => {
   nets.it('a new ipip device: MTU 1480 (net1 1500 − 20); min_mtu and max_mtu reported 0 (ip_tunnel_newlink sets neither)', (t) => {

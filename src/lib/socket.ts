@@ -216,6 +216,16 @@ export class Socket<D extends Domain> {
     return this.recvFrom(opts).data;
   }
 
+  /** recv(), but null instead of EAGAIN when nothing came within timeoutMs: "was it delivered?". */
+  tryRecv(opts: RecvOptions = {}): Buffer | null {
+    try {
+      return this.recv(opts);
+    } catch (e) {
+      if (isSysError(e, 'EAGAIN')) return null;
+      throw e;
+    }
+  }
+
   recvFrom(opts: RecvOptions = {}): { data: Buffer; length: number; from: AddrOf<D> | null } {
     const flags = opts.flags ?? 0;
     const r = this.#timed(POLLIN, opts.timeoutMs, 'recvfrom', (nb) =>
@@ -419,3 +429,11 @@ export function netlinkSocket(protocol: number, opts?: OpenOptions): Socket<'net
   return openSocket('netlink', 'raw', protocol, opts);
 }
 
+/** Runs fn(s) and closes s whatever fn does: a socket (or anything with close()) for one block. */
+export function closing<S extends { close(): void }, T>(s: S, fn: (s: S) => T): T {
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}

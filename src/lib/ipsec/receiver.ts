@@ -56,12 +56,7 @@ export function espReceiver(x: Xfrm, n: Network, spec: SaSpec, markerSpi: number
       inject(n, packet);
       inject(n, sealEsp([ip(), esp({ spi: markerSpi, seq: 1 }), udp({ sport: 1, dport: mport }), raw('marker')], mtr));
       marker.recv({ timeoutMs: markerTimeoutMs });
-      try {
-        return r.recv({ timeoutMs: 0 });
-      } catch (e) {
-        if ((e as { code?: string }).code === 'EAGAIN') return undefined;
-        throw e;
-      }
+      return r.tryRecv({ timeoutMs: 0 }) ?? undefined;
     },
     close() {
       r.close();

@@ -22,7 +22,7 @@ export * from './rt-link.js';
 export * from './rt-neigh.js';
 export * from './rt-route.js';
 export * from './rt-rule.js';
-export { tableName, familyName, type FamilyName, type LinkStats, type TableId } from './rt-structs.js';
+export { tableName, familyName, statsDelta, type FamilyName, type LinkStats, type TableId } from './rt-structs.js';
 export { RTNLGRP, RTM } from '../include/uapi/linux/rtnetlink.js';
 
 export type Dev = string | number;

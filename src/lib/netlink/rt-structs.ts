@@ -32,6 +32,13 @@ export const LINK_STATS64_FIELDS = [
 ] as const;
 export type LinkStats = Partial<Record<(typeof LINK_STATS64_FIELDS)[number], bigint>>;
 
+/** The counters that moved from `before` to `after`, by how much (unchanged ones left out). */
+export function statsDelta(before: LinkStats, after: LinkStats): LinkStats {
+  const out: LinkStats = {};
+  for (const [k, v] of Object.entries(after) as [keyof LinkStats, bigint][]) if (v !== (before[k] ?? 0n)) out[k] = v - (before[k] ?? 0n);
+  return out;
+}
+
 /** Decode as many u64 counters as the kernel sent (older kernels send fewer). */
 export function decodeStats64(b: Buffer): LinkStats {
   const out: LinkStats = {};

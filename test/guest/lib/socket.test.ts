@@ -2,7 +2,7 @@
 // safe both in the UML guest and on a host (run as root).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { findCmsg, pingSocket, tcpSocket, udpSocket, netlinkSocket, rawSocket } from '../../../src/lib/socket.js';
+import { closing, findCmsg, pingSocket, tcpSocket, udpSocket, netlinkSocket, rawSocket } from '../../../src/lib/socket.js';
 import { ip6ToBytes } from '../../../src/lib/addr.js';
 import { K, errnoIs, ifNameToIndex, isSysError } from '../../../src/lib/sys/index.js';
 import { in6_flowlabel_req } from '../../../src/lib/uapi.js';
@@ -419,5 +419,21 @@ describe('socket options and streams', () => {
       r.close();
       nl.close();
     }
+  });
+});
+
+describe('tryRecv and closing', () => {
+  it('tryRecv: the datagram when one is queued, null (not EAGAIN) when none comes in time; closing closes after the block, also when it throws', () => {
+    const r = udpSocket(4);
+    r.bind('127.0.0.1:0');
+    const port = r.localAddress().port;
+    const got = closing(udpSocket(4), (s) => {
+      s.sendTo(Buffer.from('hi'), { address: '127.0.0.1', port });
+      return r.tryRecv({ timeoutMs: 1000 })?.toString();
+    });
+    assert.equal(got, 'hi');
+    assert.equal(r.tryRecv({ timeoutMs: 20 }), null);
+    assert.throws(() => closing(r, () => { throw new Error('boom'); }), /boom/);
+    assert.throws(() => r.tryRecv(), (e: unknown) => isSysError(e, 'EBADF'));
   });
 });
