@@ -49,9 +49,16 @@ export interface PlanFile {
 }
 
 /**
+ * Node test files one agent process runs at most. Every file's bundle (with its own copy of the
+ * library) stays loaded in the process: a CI run saw one VM's agent die of heap exhaustion
+ * (V8's limit is ~250 MB at the default 512M of guest memory) at its ~40th file.
+ */
+export const AGENT_FILES_MAX = 12;
+
+/**
  * The steps of a VM's share, in order, numbering files from 1: an executable is a step of its
- * own; consecutive node tests share one agent process (`agentArgv`, then its file list as one
- * JSON word), or with `noAgent` each runs in a Node of its own, in a fresh network namespace as
+ * own; consecutive node tests share one agent process, up to AGENT_FILES_MAX (`agentArgv`, then
+ * its file list as one JSON word), or with `noAgent` each runs in a Node of its own, in a fresh network namespace as
  * the agent would give it. `tapOf` names the TAP file (in the run directory) that holds each
  * node file's cases.
  */
@@ -76,7 +83,7 @@ export function planSteps(
       tapOf.set(index, tap);
       return;
     }
-    if (!group) {
+    if (!group || group.files.length >= AGENT_FILES_MAX) {
       const tap = `results-agent-${steps.length + 1}.tap`;
       group = { files: [], argv: [...o.agentArgv(tap)] };
       groups.push(group);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planSteps } from '../../../src/host/vm/plan.js';
+import { AGENT_FILES_MAX, planSteps } from '../../../src/host/vm/plan.js';
 
 const nodeArgv = (tap: string) => ['node', `--dest=${tap}`];
 const agentArgv = (tap: string) => [...nodeArgv(tap), 'agent.mjs'];
@@ -38,4 +38,14 @@ test('plan steps without the agent: each node test in its own Node and network n
     [2, ['unshare', '--net'], ['node', '--dest=results-2.tap', '/b/2.mjs']],
   ]);
   assert.deepEqual([...tapOf.values()], ['results-1.tap', 'results-2.tap']);
+});
+
+test('plan steps: an agent takes at most AGENT_FILES_MAX files, the next ones go to a fresh agent', () => {
+  const n = 2 * AGENT_FILES_MAX + 1;
+  const files = Array.from({ length: n }, (_, i) => ({ display: `t${i + 1}.test.ts`, bundle: `/b/${i + 1}.mjs` }));
+  const { steps, tapOf } = planSteps(files, { args: [], noAgent: false, nodeArgv, agentArgv });
+  const lists = steps.map((s) => (s.kind === 'agent' ? (JSON.parse(s.argv.at(-1)!) as { index: number }[]).map((f) => f.index) : []));
+  assert.deepEqual(lists.map((l) => l.length), [AGENT_FILES_MAX, AGENT_FILES_MAX, 1]);
+  assert.deepEqual(lists.flat(), Array.from({ length: n }, (_, i) => i + 1));
+  assert.deepEqual([tapOf.get(1), tapOf.get(AGENT_FILES_MAX + 1), tapOf.get(n)], ['results-agent-1.tap', 'results-agent-2.tap', 'results-agent-3.tap']);
 });
