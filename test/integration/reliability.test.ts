@@ -18,10 +18,17 @@ const needRoot = root ? false : 'needs root (mounts a tmpfs)';
 /** The run's UML processes and their network namespace, once UML is up. */
 async function whenUp(pid: number): Promise<{ uml: number[]; ns: string }> {
   let uml: number[] = [];
-  assert.ok(await waitFor(() => (uml = umlProcesses(pid)).length > 0, 60_000), 'UML never started');
-  const ns = netnsOf(uml[0]!);
-  assert.ok(ns, 'no network namespace');
-  return { uml, ns };
+  let ns: string | undefined;
+  // The wrappers (setpriv, unshare) carry UML's command line too and start in our namespace:
+  // wait until a matching process is in the run's own.
+  const mine = netnsOf(process.pid);
+  const up = await waitFor(() => {
+    uml = umlProcesses(pid);
+    ns = uml.map(netnsOf).find((n) => n !== undefined && n !== mine);
+    return ns !== undefined;
+  }, 60_000);
+  assert.ok(up, 'UML never started in a network namespace of its own');
+  return { uml, ns: ns! };
 }
 
 /** UML and its namespace are gone within two seconds of the runner's end. */
